@@ -1,0 +1,97 @@
+"""`tally demo`: the real server, a real SQLite file and the fake Slack, playing a team's week."""
+
+from __future__ import annotations
+
+import secrets
+import tempfile
+import textwrap
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+from bot.fakeslack.readable import as_read
+from bot.fakeslack.signed_requests import SignedSlack
+from bot.fakeslack.web_api import FakeSlack
+from bot.local_server import serving
+from bot.web import SLACK_PATH
+
+PEOPLE = {
+    "U0MAYA": ("maya", "Maya Chen", "America/New_York"),
+    "U0ALEX": ("alex", "Alex Rivera", "America/New_York"),
+    "U0SAM": ("sam", "Sam Okafor", "America/Chicago"),
+    "U0PRIYA": ("priya", "Priya Shah", "Europe/London"),
+}
+
+
+def _mention(user_id: str) -> str:
+    return f"<@{user_id}|{PEOPLE[user_id][0]}>"
+
+
+def _script(today: date) -> list[tuple[str, str, str]]:
+    """(who, command, text as Slack sends it: mentions encoded, & < > escaped)."""
+    start = today - timedelta(days=today.weekday() + 28)
+    return [
+        (
+            "U0MAYA",
+            "/tally",
+            f"team add {_mention('U0ALEX')} {_mention('U0SAM')} "
+            f"{_mention('U0PRIYA')} start {start.isoformat()}",
+        ),
+        ("U0ALEX", "/log", "demo self-led"),
+        ("U0ALEX", "/log", "12 calls"),
+        ("U0ALEX", "/log", "dm convo Globex &amp; Co"),
+        ("U0SAM", "/log", "closed won Acme Corp $12,500"),
+        ("U0SAM", "/log", "closed won Acme Corp $12,500"),
+        ("U0SAM", "/log", "undo"),
+        ("U0SAM", "/log", "call x25"),
+        ("U0PRIYA", "/log", "demmo"),
+        ("U0PRIYA", "/log", "disco self-led yesterday"),
+        ("U0PRIYA", "/log", "8 emails &lt;!channel&gt; ping attempt"),
+        ("U0ALEX", "/tally", ""),
+        ("U0MAYA", "/tally", "team"),
+        ("U0SAM", "/tally", "board"),
+        ("U0SAM", "/tally", f"{_mention('U0ALEX')}"),
+        ("U0MAYA", "/tally", f"{_mention('U0ALEX')}"),
+    ]
+
+
+def _reply(slack: FakeSlack, reply: Any, response_url: str | None) -> dict[str, Any]:
+    """The ack body when it carries the message, else what the app posted to the response_url."""
+    body = reply.json()
+    if body and (body.get("text") or body.get("blocks")):
+        return body
+    if response_url:
+        slack.wait_until(lambda: slack.responses(response_url), timeout=10)
+        return slack.responses(response_url)[-1]
+    return {"text": f"(HTTP {reply.status}, nothing shown)"}
+
+
+def run_demo() -> int:
+    secret = secrets.token_hex(16)
+    with tempfile.TemporaryDirectory(prefix="tally-demo-") as folder, FakeSlack() as slack:
+        for user_id, (name, real_name, tz) in PEOPLE.items():
+            slack.add_user(user_id, name, tz=tz, real_name=real_name)
+        database = Path(folder) / "tally.db"
+        env = {
+            "SLACK_BOT_TOKEN": "xoxb-demo",
+            "SLACK_SIGNING_SECRET": secret,
+            "SLACK_API_URL": slack.url,
+            "DATABASE_URL": f"sqlite:///{database}",
+            "WEB_CONCURRENCY": "1",
+        }
+        print(f"Tally demo: real server, SQLite at {database}, fake Slack at {slack.url}\n")
+        with serving(env) as url:
+            client = SignedSlack(url + SLACK_PATH, secret, team_id=slack.team_id, slack=slack)
+            for user_id, command, text in _script(date.today()):
+                reply = client.command(user_id, command, text)
+                shown = as_read(_reply(slack, reply, client.last_response_url), slack.user_name)
+                print(
+                    f"── {PEOPLE[user_id][1]} types: {command} "
+                    f"{as_read({'text': text}, slack.user_name)}"
+                )
+                print(textwrap.indent(shown, "   │ "), end="\n\n")
+        print(
+            f"Slack Web API calls the app made: {len(slack.calls)} "
+            f"({', '.join(sorted({c.method for c in slack.calls}))})"
+        )
+    return 0

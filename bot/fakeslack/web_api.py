@@ -1,0 +1,322 @@
+"""A loopback HTTP stand-in for the Slack Web API and for response_urls.
+
+Real HTTP, so the app's own `WebClient` (and its retry handlers) run unchanged against it; every
+call is recorded with its decoded arguments so tests can assert on what a user would read.
+"""
+
+import contextlib
+import copy
+import json
+import secrets
+import threading
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from bot.fakeslack.workspace import APP_ID, Workspace
+
+# Fields Slack accepts as JSON-encoded strings in form bodies; decoded so tests see objects.
+_JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
+
+
+@dataclass(frozen=True)
+class ApiCall:
+    """One Web API call as the fake received it, and the HTTP status it answered."""
+
+    method: str
+    args: dict[str, Any]
+    status: int
+
+
+@dataclass
+class _Failure:
+    status: int
+    remaining: int
+    retry_after: int | None
+
+
+class FakeSlack:
+    """The Slack Web API on 127.0.0.1, for `tally demo` and the tests.
+
+    Binds in the constructor so `url` is known before `start()`; port 0 picks a free port so
+    test runs can proceed in parallel.
+    """
+
+    def __init__(
+        self,
+        team_id: str = "T0TALLY",
+        bot_user_id: str = "UTALLYBOT",
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ):
+        self._lock = threading.Lock()
+        self._changed = threading.Condition()
+        self._workspace = Workspace(team_id, bot_user_id)
+        self._calls: list[ApiCall] = []
+        self._failures: dict[str, deque[_Failure]] = {}
+        self._responses: dict[str, list[dict[str, Any]]] = {}
+        self._server = _Server((host, port), _Handler, fake=self)
+        self._thread: threading.Thread | None = None
+        self.team_id, self.bot_user_id = team_id, bot_user_id
+        self.bot_id, self.app_id = self._workspace.bot_id, APP_ID
+
+    @property
+    def base_url(self) -> str:
+        """Where this server listens, e.g. http://127.0.0.1:54321."""
+        host, port = self._server.server_address[:2]
+        return f"http://{host}:{port}"
+
+    @property
+    def url(self) -> str:
+        """The Web API root: the value for SLACK_API_URL or `WebClient(base_url=...)`."""
+        return f"{self.base_url}/api/"
+
+    def start(self) -> "FakeSlack":
+        # A short poll keeps stop() quick: shutdown() waits out the current poll.
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="fake-slack",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._server.shutdown()
+            self._thread.join()
+            self._thread = None
+        self._server.server_close()
+
+    def __enter__(self) -> "FakeSlack":
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    # --- setting the scene ----------------------------------------------------------------
+
+    def add_user(
+        self,
+        user_id: str,
+        name: str,
+        tz: str = "America/New_York",
+        is_admin: bool = False,
+        is_owner: bool = False,
+        real_name: str | None = None,
+    ) -> None:
+        user = {
+            "id": user_id,
+            "name": name,
+            "tz": tz,
+            "is_admin": is_admin,
+            "is_owner": is_owner,
+            "real_name": real_name or name,
+        }
+        with self._lock:
+            self._workspace.add_user(user)
+
+    def user_name(self, user_id: str) -> str | None:
+        """A registered member's handle, or None."""
+        with self._lock:
+            return self._workspace.user_name(user_id)
+
+    def fail(
+        self, method: str, status: int, times: int = 1, retry_after: int | None = None
+    ) -> None:
+        """Answer the next `times` calls of `method` with HTTP `status` instead of serving them.
+
+        A 429 carries Retry-After (`retry_after`, default 1 s, as Slack always sends one).
+        """
+        with self._lock:
+            self._failures.setdefault(method, deque()).append(_Failure(status, times, retry_after))
+
+    def new_trigger_id(self, user_id: str) -> str:
+        """A trigger_id that views.open/views.push accept, opening views for `user_id`."""
+        with self._lock:
+            return self._workspace.new_trigger_id(user_id)
+
+    def new_ts(self) -> str:
+        """A fresh message timestamp in Slack's format, for payloads about other users' messages."""
+        with self._lock:
+            return self._workspace.new_ts()
+
+    def new_response_url(self) -> str:
+        """A response_url on this server; what the app POSTs to it is kept for `responses`."""
+        url = f"{self.base_url}/response/{secrets.token_hex(8)}"
+        with self._lock:
+            self._responses[url] = []
+        return url
+
+    # --- what happened --------------------------------------------------------------------
+
+    def wait_until(self, condition: Callable[[], object], timeout: float = 5.0) -> None:
+        """Block until `condition()` is truthy, re-checking after each call or response.
+
+        Bolt acks before a listener's slow work, so the app's Web API calls arrive after the
+        reply. Waits on a condition variable, not a clock loop, so freezegun cannot stall it.
+        """
+        with self._changed:
+            if not self._changed.wait_for(condition, timeout):
+                raise TimeoutError(f"fake Slack saw no such call within {timeout} s")
+
+    @property
+    def calls(self) -> list[ApiCall]:
+        with self._lock:
+            return list(self._calls)
+
+    def calls_to(self, method: str) -> list[ApiCall]:
+        return [call for call in self.calls if call.method == method]
+
+    def responses(self, url: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return copy.deepcopy(self._responses[url])
+
+    @property
+    def messages(self) -> list[dict[str, Any]]:
+        """Messages the bot left in channels (channel, ts, text, blocks, metadata, thread_ts)."""
+        with self._lock:
+            return copy.deepcopy(self._workspace.messages)
+
+    def messages_in(self, channel: str) -> list[dict[str, Any]]:
+        return [message for message in self.messages if message["channel"] == channel]
+
+    def views(self, user_id: str | None = None) -> list[dict[str, Any]]:
+        """Views opened, pushed, updated or published, oldest first, optionally for one user."""
+        with self._lock:
+            records = copy.deepcopy(self._workspace.views)
+        return [r for r in records if user_id is None or r["user_id"] == user_id]
+
+    # --- serving (called from the server's threads) ---------------------------------------
+
+    def _answer_api(
+        self, method: str, args: dict[str, Any], token: str | None
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+        with self._lock:
+            failure = self._take_failure(method)
+            if failure is not None:
+                status, headers, body = _failure_answer(failure)
+            elif not token:
+                status, headers, body = 200, {}, {"ok": False, "error": "not_authed"}
+            elif not token.startswith("xoxb-"):
+                status, headers, body = 200, {}, {"ok": False, "error": "invalid_auth"}
+            else:
+                status, headers, body = 200, {}, self._workspace.call(method, args)
+            self._calls.append(ApiCall(method, args, status))
+        self._notify()
+        return status, headers, body
+
+    def _take_failure(self, method: str) -> _Failure | None:
+        pending = self._failures.get(method)
+        if not pending:
+            return None
+        failure = pending[0]
+        failure.remaining -= 1
+        if failure.remaining <= 0:
+            pending.popleft()
+        return failure
+
+    def _record_response(self, url: str, body: dict[str, Any]) -> bool:
+        with self._lock:
+            if url not in self._responses:
+                return False
+            self._responses[url].append(body)
+        self._notify()
+        return True
+
+    def _notify(self) -> None:
+        with self._changed:
+            self._changed.notify_all()
+
+
+def _failure_answer(failure: _Failure) -> tuple[int, dict[str, str], dict[str, Any]]:
+    if failure.status == 429:
+        retry_after = 1 if failure.retry_after is None else failure.retry_after
+        return 429, {"Retry-After": str(retry_after)}, {"ok": False, "error": "ratelimited"}
+    return failure.status, {}, {"ok": False, "error": "internal_error"}
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], fake: FakeSlack
+    ):
+        self.fake = fake
+        super().__init__(address, handler)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:
+        self._dispatch(b"")
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self._dispatch(self.rfile.read(length))
+
+    def _dispatch(self, body: bytes) -> None:
+        path = urlsplit(self.path)
+        if path.path.startswith("/api/"):
+            args = _decode_args(path.query, body, self.headers.get("Content-Type", ""))
+            form_token = args.pop("token", None)
+            token = _bearer(self.headers.get("Authorization")) or form_token
+            method = path.path.removeprefix("/api/")
+            status, headers, answer = self.server.fake._answer_api(method, args, token)
+            self._reply(status, json.dumps(answer), "application/json; charset=utf-8", headers)
+        elif path.path.startswith("/response/"):
+            url = self.server.fake.base_url + path.path
+            if self.server.fake._record_response(url, json.loads(body or b"{}")):
+                self._reply(200, "ok", "text/plain")
+            else:
+                self._reply(404, "no_active_hooks", "text/plain")
+        else:
+            self._reply(404, "not found", "text/plain")
+
+    def _reply(
+        self, status: int, body: str, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
+        encoded = body.encode()
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(encoded)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(encoded)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test and demo output clean; `calls` is the log."""
+
+
+def _bearer(authorization: str | None) -> str | None:
+    if authorization and authorization.startswith("Bearer "):
+        return authorization.removeprefix("Bearer ").strip()
+    return None
+
+
+def _decode_args(query: str, body: bytes, content_type: str) -> dict[str, Any]:
+    """Arguments from the query string and a form or JSON body, JSON-string fields decoded."""
+    args: dict[str, Any] = dict(parse_qsl(query, keep_blank_values=True))
+    if content_type.startswith("application/json") and body:
+        args.update(json.loads(body))
+    elif body:
+        args.update(parse_qsl(body.decode(), keep_blank_values=True))
+    for field in _JSON_FIELDS:
+        if isinstance(args.get(field), str) and args[field]:
+            # A malformed field stays as sent, for the method to reject as Slack would.
+            with contextlib.suppress(json.JSONDecodeError):
+                args[field] = json.loads(args[field])
+    return args

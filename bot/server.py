@@ -1,0 +1,44 @@
+"""`tally serve`: gunicorn's threaded workers in front of the Bolt app, the way production runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from gunicorn.app.base import BaseApplication
+from sqlalchemy import Engine
+
+from bot.settings import Settings
+
+
+class TallyServer(BaseApplication):
+    """The app is built once in the master; each worker drops the inherited database pool."""
+
+    def __init__(
+        self, wsgi: Callable[..., Iterable[bytes]], engine: Engine, settings: Settings
+    ) -> None:
+        self.application = wsgi
+        self.engine = engine
+        self.settings = settings
+        super().__init__()
+
+    def load_config(self) -> None:
+        options: dict[str, Any] = {
+            "bind": f"0.0.0.0:{self.settings.port}",
+            "workers": self.settings.web_workers,
+            "worker_class": "gthread",
+            "threads": self.settings.web_threads,
+            "timeout": 30,
+            "graceful_timeout": 10,
+            "keepalive": 5,
+            "post_fork": lambda _server, _worker: self.engine.dispose(close=False),
+        }
+        if "control_socket_disable" in self.cfg.settings:
+            options["control_socket_disable"] = (
+                True  # gunicorn 24+: parallel servers would share it
+            )
+        for key, value in options.items():
+            self.cfg.set(key, value)
+
+    def load(self) -> Callable[..., Iterable[bytes]]:
+        return self.application

@@ -1,0 +1,40 @@
+"""App Home: the rep's week at a glance every time they open Tally."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import App
+from slack_sdk import WebClient
+from slack_sdk.models.blocks import ActionsBlock, ButtonElement
+from slack_sdk.models.views import View
+
+from handlers.deps import Deps
+from handlers.ids import Action
+from handlers.people import member_with_profile
+from handlers.render import say, sections
+from handlers.reports import week_report
+
+
+def register(app: App) -> None:
+    app.event("app_home_opened")(publish_home)
+
+
+def publish_home(
+    event: dict[str, Any], context: dict[str, Any], client: WebClient, deps: Deps
+) -> None:
+    if event.get("tab", "home") != "home":
+        return
+    member = member_with_profile(deps, client, context["team_id"], event["user"])
+    with deps.sessions() as session:
+        report = week_report(session, deps.rules, member, deps.clock())
+    blocks = sections(say("week", report=report, whose=None, window=deps.rules.goal_window))
+    blocks.append(
+        ActionsBlock(
+            elements=[
+                ButtonElement(text="Log activity", action_id=Action.OPEN_LOG_MODAL, style="primary")
+            ]
+        )
+    )
+    blocks += sections(say("tally_help"))
+    client.views_publish(user_id=event["user"], view=View(type="home", blocks=blocks).to_dict())

@@ -1,0 +1,23 @@
+"""Callback and action IDs Slack sends back to us; one place so listeners and views agree."""
+
+from enum import StrEnum
+
+
+class Callback(StrEnum):
+    LOG_MODAL = "log_modal"
+    LOG_SHORTCUT = "log_activity"
+
+
+class Action(StrEnum):
+    UNDO = "undo_activity"
+    OPEN_LOG_MODAL = "open_log_modal"
+
+
+class Field(StrEnum):
+    """The log modal's inputs: each block and its one element share the id."""
+
+    ACTIVITY = "activity"
+    COUNT = "count"
+    DAY = "day"
+    NOTE = "note"
+    AMOUNT = "amount"

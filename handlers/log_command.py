@@ -1,0 +1,77 @@
+"""`/log`: the two-second path from "I just did a demo" to points on the board."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App
+from slack_sdk import WebClient
+
+from handlers.deps import Deps
+from handlers.log_modal import log_modal
+from handlers.people import fetch_profile, member_with_profile, profile_is_stale
+from handlers.recording import logged_message, record_entry, undone_message
+from handlers.render import message, say
+from handlers.reports import week_report
+from handlers.slack_text import to_plain
+from scoring.parser import LogParseError, parse_log_text
+from scoring.weeks import local_date
+from storage.activities import undo_latest
+from storage.members import get_member
+
+
+def register(app: App) -> None:
+    app.command("/log")(ack=answer_log, lazy=[refresh_profile])
+
+
+def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps) -> None:
+    """Everything the rep reads comes back in the ack itself: no Web API call on the common path."""
+    text = to_plain(command.get("text", "")).strip()
+    team_id, user_id = command["team_id"], command["user_id"]
+    word = text.lower()
+    if word == "help":
+        ack(
+            response_type="ephemeral",
+            **message(say("log_help", catalog=deps.rules.catalog, goal=deps.rules.weekly_goal)),
+        )
+        return
+    member = member_with_profile(deps, client, team_id, user_id)
+    if not text:
+        ack()
+        today = local_date(deps.clock(), member.tz)
+        client.views_open(
+            trigger_id=command["trigger_id"],
+            view=log_modal(deps.rules.catalog, today, channel_id=command.get("channel_id")),
+        )
+        return
+    if word == "undo":
+        ack(response_type="ephemeral", **_undo_latest(deps, team_id, user_id))
+        return
+    try:
+        parsed = parse_log_text(text, deps.rules.catalog, local_date(deps.clock(), member.tz))
+    except LogParseError as error:
+        ack(response_type="ephemeral", **message(say("parse_error", message=error.message)))
+        return
+    logged = record_entry(
+        deps, member, parsed, source="slash", key=f"cmd:{command['trigger_id']}", logged_by=user_id
+    )
+    ack(response_type="ephemeral", **logged_message(deps, logged))
+
+
+def _undo_latest(deps: Deps, team_id: str, user_id: str) -> dict[str, Any]:
+    now = deps.clock()
+    with deps.sessions.begin() as session:
+        entry = undo_latest(session, team_id, user_id, now)
+        if entry is None:
+            return message(say("nothing_to_undo"))
+        member = get_member(session, team_id, user_id)
+        report = week_report(session, deps.rules, member, now)
+    return undone_message(deps, entry, report)
+
+
+def refresh_profile(command: dict[str, Any], client: WebClient, deps: Deps) -> None:
+    """After the reply: re-read a day-old profile so a rep who moved zones gets the right week."""
+    with deps.sessions() as session:
+        member = get_member(session, command["team_id"], command["user_id"])
+    if member is not None and profile_is_stale(deps, member):
+        fetch_profile(deps, client, command["team_id"], command["user_id"])

@@ -1,0 +1,46 @@
+"""The Undo button on a log receipt, in a message or in the modal."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_bolt import Ack, App, Respond
+from slack_sdk import WebClient
+
+from handlers.deps import Deps
+from handlers.ids import Action
+from handlers.log_modal import result_view
+from handlers.recording import undone_message
+from handlers.render import message, say
+from handlers.reports import week_report
+from storage.activities import undo_activity
+from storage.members import get_member
+
+
+def register(app: App) -> None:
+    app.action(Action.UNDO)(undo_entry)
+
+
+def undo_entry(
+    ack: Ack,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    respond: Respond,
+    client: WebClient,
+    deps: Deps,
+) -> None:
+    ack()
+    team_id = body["user"].get("team_id") or body["team"]["id"]
+    user_id = body["user"]["id"]
+    now = deps.clock()
+    reply = message(say("undo_gone"))
+    if action.get("value", "").isdigit():
+        with deps.sessions.begin() as session:
+            entry = undo_activity(session, team_id, user_id, int(action["value"]), now)
+            member = get_member(session, team_id, user_id)
+            if entry is not None and member is not None:
+                reply = undone_message(deps, entry, week_report(session, deps.rules, member, now))
+    if body.get("container", {}).get("type") == "view":
+        client.views_update(view_id=body["view"]["id"], view=result_view(reply["blocks"], "Undone"))
+    else:
+        respond(replace_original=True, response_type="ephemeral", **reply)

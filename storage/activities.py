@@ -1,0 +1,154 @@
+"""Logged activities: recording them once, undoing them, and summing a week."""
+
+from collections.abc import Collection
+from dataclasses import asdict, dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import Activity
+
+
+@dataclass(frozen=True)
+class NewActivity:
+    """What a handler has worked out about one log entry before it is stored."""
+
+    team_id: str
+    user_id: str
+    activity_key: str
+    count: int
+    points: int
+    happened_at: datetime
+    local_day: date
+    week: str
+    note: str
+    amount: Decimal | None
+    source: str
+    logged_by: str
+    idempotency_key: str
+
+
+def record_activity(session: Session, new: NewActivity, now: datetime) -> tuple[Activity, bool]:
+    """Store an entry once per idempotency key, so Slack's retries don't double points."""
+    existing = _by_idempotency_key(session, new.team_id, new.idempotency_key)
+    if existing is not None:
+        return existing, False
+    activity = Activity(**asdict(new), created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(activity)
+    except IntegrityError:
+        # A concurrent retry committed the same key first.
+        raced = _by_idempotency_key(session, new.team_id, new.idempotency_key)
+        if raced is None:
+            raise
+        return raced, False
+    return activity, True
+
+
+def find_recent_duplicate(
+    session: Session,
+    team_id: str,
+    user_id: str,
+    activity_key: str,
+    count: int,
+    since: datetime,
+    exclude_id: int,
+) -> Activity | None:
+    """A live entry that looks like the same thing logged twice by mistake."""
+    return session.scalars(
+        select(Activity)
+        .where(
+            Activity.team_id == team_id,
+            Activity.user_id == user_id,
+            Activity.activity_key == activity_key,
+            Activity.count == count,
+            Activity.created_at >= since,
+            Activity.id != exclude_id,
+            Activity.deleted_at.is_(None),
+        )
+        .order_by(Activity.created_at.desc(), Activity.id.desc())
+        .limit(1)
+    ).first()
+
+
+def undo_latest(session: Session, team_id: str, user_id: str, now: datetime) -> Activity | None:
+    """Soft-delete the caller's newest live entry; others' entries are never touched."""
+    activity = session.scalars(
+        select(Activity)
+        .where(
+            Activity.team_id == team_id,
+            Activity.user_id == user_id,
+            Activity.deleted_at.is_(None),
+        )
+        .order_by(Activity.created_at.desc(), Activity.id.desc())
+        .limit(1)
+    ).first()
+    return _soft_delete(session, activity, now)
+
+
+def undo_activity(
+    session: Session, team_id: str, user_id: str, activity_id: int, now: datetime
+) -> Activity | None:
+    """Soft-delete one entry, but only the caller's own and only once."""
+    activity = session.scalars(
+        select(Activity).where(
+            Activity.id == activity_id,
+            Activity.team_id == team_id,
+            Activity.user_id == user_id,
+            Activity.deleted_at.is_(None),
+        )
+    ).one_or_none()
+    return _soft_delete(session, activity, now)
+
+
+def week_rows(
+    session: Session, team_id: str, user_id: str, week: str
+) -> list[tuple[str, int, int]]:
+    """(activity_key, total count, total points) of a rep's live entries, by key."""
+    rows = session.execute(
+        select(Activity.activity_key, func.sum(Activity.count), func.sum(Activity.points))
+        .where(
+            Activity.team_id == team_id,
+            Activity.user_id == user_id,
+            Activity.week == week,
+            Activity.deleted_at.is_(None),
+        )
+        .group_by(Activity.activity_key)
+        .order_by(Activity.activity_key)
+    )
+    return [(key, int(count), int(points)) for key, count, points in rows]
+
+
+def week_totals(
+    session: Session, team_id: str, week: str, user_ids: Collection[str] | None = None
+) -> dict[str, int]:
+    """Live points per user for a week in one query; users with no entries are absent."""
+    query = (
+        select(Activity.user_id, func.sum(Activity.points))
+        .where(
+            Activity.team_id == team_id,
+            Activity.week == week,
+            Activity.deleted_at.is_(None),
+        )
+        .group_by(Activity.user_id)
+    )
+    if user_ids is not None:
+        query = query.where(Activity.user_id.in_(list(user_ids)))
+    return {user_id: int(points) for user_id, points in session.execute(query)}
+
+
+def _by_idempotency_key(session: Session, team_id: str, key: str) -> Activity | None:
+    return session.scalars(
+        select(Activity).where(Activity.team_id == team_id, Activity.idempotency_key == key)
+    ).one_or_none()
+
+
+def _soft_delete(session: Session, activity: Activity | None, now: datetime) -> Activity | None:
+    if activity is not None:
+        activity.deleted_at = now
+        session.flush()
+    return activity

@@ -1,0 +1,93 @@
+"""Members: who someone is, which zone their week runs in, and who manages them."""
+
+from datetime import date, datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import Member
+
+
+def get_member(session: Session, team_id: str, user_id: str) -> Member | None:
+    return session.scalars(
+        select(Member).where(Member.team_id == team_id, Member.user_id == user_id)
+    ).one_or_none()
+
+
+def ensure_member(session: Session, team_id: str, user_id: str, now: datetime) -> Member:
+    """Get or create; two first requests from one person can arrive at once."""
+    member = get_member(session, team_id, user_id)
+    if member is not None:
+        return member
+    member = Member(team_id=team_id, user_id=user_id, created_at=now)
+    try:
+        with session.begin_nested():
+            session.add(member)
+    except IntegrityError:
+        # Another transaction inserted them first; the savepoint kept ours usable.
+        raced = get_member(session, team_id, user_id)
+        if raced is None:
+            raise
+        return raced
+    return member
+
+
+def save_profile(
+    session: Session,
+    team_id: str,
+    user_id: str,
+    *,
+    display_name: str,
+    tz: str,
+    is_workspace_admin: bool,
+    now: datetime,
+) -> Member:
+    """Store what Slack's users.info said, and when, so callers know when to ask again."""
+    member = ensure_member(session, team_id, user_id, now)
+    member.display_name = display_name
+    member.tz = tz
+    member.is_workspace_admin = is_workspace_admin
+    member.tz_checked_at = now
+    session.flush()
+    return member
+
+
+def set_manager(
+    session: Session,
+    team_id: str,
+    rep_id: str,
+    manager_id: str,
+    onboarding_start: date | None,
+    now: datetime,
+) -> Member:
+    """Put a rep on a manager's team; None keeps the rep's existing onboarding start."""
+    manager = ensure_member(session, team_id, manager_id, now)
+    rep = ensure_member(session, team_id, rep_id, now)
+    manager.role = "manager"
+    rep.manager_id = manager_id
+    if onboarding_start is not None:
+        rep.onboarding_start = onboarding_start
+    session.flush()
+    return rep
+
+
+def remove_from_team(session: Session, team_id: str, rep_id: str, manager_id: str) -> bool:
+    """Only the rep's own manager can let them go; anyone else gets False."""
+    rep = get_member(session, team_id, rep_id)
+    if rep is None or rep.manager_id != manager_id:
+        return False
+    rep.manager_id = None
+    session.flush()
+    return True
+
+
+def team_of(session: Session, team_id: str, manager_id: str) -> list[Member]:
+    """The manager's reps, alphabetical regardless of case so both databases agree."""
+    return list(
+        session.scalars(
+            select(Member)
+            .where(Member.team_id == team_id, Member.manager_id == manager_id)
+            .order_by(func.lower(Member.display_name), Member.display_name, Member.user_id)
+        )
+    )

@@ -1,0 +1,78 @@
+"""Tables for members and their logged activities; every row carries its Slack team_id."""
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.columns import Money, UTCDateTime
+
+SLACK_ID = String(64)
+
+
+class Base(DeclarativeBase):
+    """Named constraints so SQLite batch migrations can find them later."""
+
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+            "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
+    type_annotation_map: ClassVar[dict[Any, Any]] = {datetime: UTCDateTime(), Decimal: Money()}
+
+
+class Member(Base):
+    """A person in a workspace: their zone for week boundaries and who manages them."""
+
+    __tablename__ = "members"
+    __table_args__ = (
+        UniqueConstraint("team_id", "user_id"),
+        Index(None, "team_id", "manager_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SLACK_ID)
+    user_id: Mapped[str] = mapped_column(SLACK_ID)
+    display_name: Mapped[str] = mapped_column(String(255), default="")
+    tz: Mapped[str] = mapped_column(String(64), default="UTC")
+    tz_checked_at: Mapped[datetime | None]
+    is_workspace_admin: Mapped[bool] = mapped_column(default=False)
+    manager_id: Mapped[str | None] = mapped_column(SLACK_ID)
+    onboarding_start: Mapped[date | None]
+    role: Mapped[str] = mapped_column(String(16), default="rep")
+    nudges_enabled: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime]
+
+
+class Activity(Base):
+    """One logged activity; points are frozen when logged so rule changes keep history."""
+
+    __tablename__ = "activities"
+    __table_args__ = (
+        UniqueConstraint("team_id", "idempotency_key"),
+        Index(None, "team_id", "week", "user_id"),
+        Index(None, "team_id", "user_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SLACK_ID)
+    user_id: Mapped[str] = mapped_column(SLACK_ID)
+    activity_key: Mapped[str] = mapped_column(String(64))
+    count: Mapped[int]
+    points: Mapped[int]
+    happened_at: Mapped[datetime]
+    local_day: Mapped[date]
+    week: Mapped[str] = mapped_column(String(8))
+    note: Mapped[str] = mapped_column(Text, default="")
+    amount: Mapped[Decimal | None]
+    source: Mapped[str] = mapped_column(String(16))
+    logged_by: Mapped[str] = mapped_column(SLACK_ID)
+    idempotency_key: Mapped[str] = mapped_column(String(255))
+    created_at: Mapped[datetime]
+    deleted_at: Mapped[datetime | None]

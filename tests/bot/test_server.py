@@ -1,0 +1,41 @@
+"""The HTTP endpoint as Slack and a load balancer see it: signatures and health."""
+
+import time
+import urllib.request
+from urllib.parse import urlencode
+
+from tests.fixtures.server import REP, RunningTally
+
+FORM = "application/x-www-form-urlencoded"
+
+
+def _log_body(tally: RunningTally) -> str:
+    return urlencode(
+        {
+            "team_id": tally.slack.team_id,
+            "user_id": REP,
+            "command": "/log",
+            "text": "demo self-led",
+            "trigger_id": "1.2.3",
+            "channel_id": "C0GENERAL",
+        }
+    )
+
+
+def test_health_answers_once_the_database_does(tally: RunningTally) -> None:
+    with urllib.request.urlopen(f"{tally.url}/healthz", timeout=5) as response:
+        assert response.status == 200
+
+
+def test_bad_signature_gets_401_and_stores_nothing(tally: RunningTally) -> None:
+    reply = tally.signed.post(_log_body(tally), FORM, signature="v0=" + "0" * 64)
+
+    assert reply.status == 401
+    assert tally.entries() == []
+
+
+def test_stale_signature_gets_401_and_stores_nothing(tally: RunningTally) -> None:
+    reply = tally.signed.post(_log_body(tally), FORM, timestamp=int(time.time()) - 6 * 60)
+
+    assert reply.status == 401
+    assert tally.entries() == []
