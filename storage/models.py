@@ -76,3 +76,60 @@ class Activity(Base):
     idempotency_key: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime]
     deleted_at: Mapped[datetime | None]
+
+
+class AccountPlan(Base):
+    """A top account whose plan must be reviewed on a cadence; dates are the owner's local days."""
+
+    __tablename__ = "account_plans"
+    __table_args__ = (
+        UniqueConstraint("team_id", "owner_id", "account_key"),
+        Index(None, "team_id", "owner_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SLACK_ID)
+    owner_id: Mapped[str] = mapped_column(SLACK_ID)
+    account: Mapped[str] = mapped_column(String(200))
+    account_key: Mapped[str] = mapped_column(String(200))  # lower-cased, for lookups
+    cadence_unit: Mapped[str] = mapped_column(String(8))  # "month" | "day"
+    cadence_count: Mapped[int]
+    last_reviewed: Mapped[date]
+    snoozed_until: Mapped[date | None]
+    created_by: Mapped[str] = mapped_column(SLACK_ID)
+    created_at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A message Tally sends on its own, recorded before any Slack call so it goes out once.
+
+    `key` (kind:recipient:period) is unique per team: racing schedulers insert it once. A
+    sender holds a row through `lease_until`; an expired lease means a sender died mid-send.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("team_id", "key"),
+        Index(None, "status", "next_attempt_at"),
+        Index(None, "team_id", "kind", "period"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SLACK_ID)
+    key: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(SLACK_ID)  # a user (sent as a DM) or a channel
+    period: Mapped[str] = mapped_column(String(32))
+    text: Mapped[str] = mapped_column(Text)
+    blocks: Mapped[str] = mapped_column(Text, default="[]")  # JSON
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]
+    channel_id: Mapped[str | None] = mapped_column(SLACK_ID)
+    ts: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    needs_update: Mapped[bool] = mapped_column(default=False)
+    editable_until: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
