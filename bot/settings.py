@@ -5,13 +5,33 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import time
 from pathlib import Path
 
 from scoring.catalog import DEFAULT_CATALOG, catalog_from_config
 from scoring.rules import ScoringRules
+from scoring.schedule import Slot, parse_slot
+from scoring.weeks import zone
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///tally.db"
+
+
+FRIDAY_AFTERNOON = Slot(weekday=4, at=time(15))
+FRIDAY_LATER = Slot(weekday=4, at=time(16))
+WEEKDAY_MORNINGS = Slot(weekday=None, at=time(9))
+WEDNESDAY_NOON = Slot(weekday=2, at=time(12))
+
+
+@dataclass(frozen=True)
+class Schedules:
+    """When each scheduled message goes out, in its recipient's zone (the channel's for boards)."""
+
+    digest: Slot = FRIDAY_AFTERNOON
+    leaderboard: Slot = FRIDAY_LATER
+    reminders: Slot = WEEKDAY_MORNINGS
+    nudges: Slot = WEDNESDAY_NOON
+    leaderboard_tz: str = "UTC"
 
 
 class SettingsError(ValueError):
@@ -28,8 +48,10 @@ class Settings:
     port: int
     web_workers: int
     web_threads: int
+    tick_seconds: int
     rules: ScoringRules
     leaderboard_channel: str | None
+    schedules: Schedules
     admins: frozenset[str]
 
 
@@ -52,7 +74,7 @@ def load_settings(env: Mapping[str, str], *, slack: bool = True) -> Settings:
     api_url = env.get("SLACK_API_URL", "").strip() or DEFAULT_API_URL
     if not api_url.startswith(("http://", "https://")):
         raise SettingsError(f"SLACK_API_URL must be an http(s) URL, got {api_url!r}.")
-    rules, channel = _read_config(env.get("TALLY_CONFIG", "").strip())
+    rules, channel, schedules = _read_config(env.get("TALLY_CONFIG", "").strip())
     return Settings(
         slack_bot_token=token,
         slack_signing_secret=secret,
@@ -62,8 +84,12 @@ def load_settings(env: Mapping[str, str], *, slack: bool = True) -> Settings:
         port=_port(env.get("PORT", "").strip() or "3000"),
         web_workers=_positive("WEB_CONCURRENCY", env.get("WEB_CONCURRENCY", "").strip() or "2"),
         web_threads=_positive("WEB_THREADS", env.get("WEB_THREADS", "").strip() or "8"),
+        tick_seconds=_positive(
+            "TALLY_TICK_SECONDS", env.get("TALLY_TICK_SECONDS", "").strip() or "30"
+        ),
         rules=rules,
         leaderboard_channel=channel,
+        schedules=schedules,
         admins=frozenset(u.strip() for u in env.get("TALLY_ADMINS", "").split(",") if u.strip()),
     )
 
@@ -80,9 +106,9 @@ def _positive(name: str, raw: str) -> int:
     return int(raw)
 
 
-def _read_config(path: str) -> tuple[ScoringRules, str | None]:
+def _read_config(path: str) -> tuple[ScoringRules, str | None, Schedules]:
     if not path:
-        return ScoringRules(catalog=DEFAULT_CATALOG), None
+        return ScoringRules(catalog=DEFAULT_CATALOG), None, Schedules()
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -94,6 +120,7 @@ def _read_config(path: str) -> tuple[ScoringRules, str | None]:
             data.get("activities", []), replace=bool(data.get("replace_activities", False))
         )
         rules = ScoringRules.from_config(catalog, data)
+        schedules = _schedules(data.get("schedule", {}), data.get("leaderboard_tz", "UTC"))
     except (ValueError, TypeError) as exc:
         raise SettingsError(f"TALLY_CONFIG {path}: {exc}") from None
     channel = data.get("leaderboard_channel")
@@ -101,4 +128,16 @@ def _read_config(path: str) -> tuple[ScoringRules, str | None]:
         raise SettingsError(
             f"TALLY_CONFIG {path}: leaderboard_channel must be a channel ID string."
         )
-    return rules, channel
+    return rules, channel, schedules
+
+
+def _schedules(table: object, leaderboard_tz: object) -> Schedules:
+    if not isinstance(table, dict):
+        raise ValueError("[schedule] must be a table of names to times like 'fri 15:00'.")
+    unknown = set(table) - {"digest", "leaderboard", "reminders", "nudges"}
+    if unknown:
+        raise ValueError(f"[schedule] has unknown entries: {', '.join(sorted(unknown))}.")
+    if not isinstance(leaderboard_tz, str) or zone(leaderboard_tz).key != leaderboard_tz:
+        raise ValueError("leaderboard_tz must be an IANA zone like 'America/New_York'.")
+    slots = {name: parse_slot(str(value)) for name, value in table.items()}
+    return Schedules(**slots, leaderboard_tz=leaderboard_tz)

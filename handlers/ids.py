@@ -11,6 +11,8 @@ class Callback(StrEnum):
 class Action(StrEnum):
     UNDO = "undo_activity"
     OPEN_LOG_MODAL = "open_log_modal"
+    PLAN_REVIEWED = "plan_reviewed"
+    PLAN_SNOOZE = "plan_snooze"
 
 
 class Field(StrEnum):

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
 
 from handlers.deps import Deps
+from handlers.digest import refresh_sent_digest
 from handlers.log_modal import log_modal
 from handlers.people import fetch_profile, member_with_profile, profile_is_stale
 from handlers.recording import logged_message, record_entry, undone_message
@@ -18,10 +20,13 @@ from scoring.parser import LogParseError, parse_log_text
 from scoring.weeks import local_date
 from storage.activities import undo_latest
 from storage.members import get_member
+from storage.models import Member
+
+log = logging.getLogger(__name__)
 
 
 def register(app: App) -> None:
-    app.command("/log")(ack=answer_log, lazy=[refresh_profile])
+    app.command("/log")(answer_log)
 
 
 def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps) -> None:
@@ -30,10 +35,8 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
     team_id, user_id = command["team_id"], command["user_id"]
     word = text.lower()
     if word == "help":
-        ack(
-            response_type="ephemeral",
-            **message(say("log_help", catalog=deps.rules.catalog, goal=deps.rules.weekly_goal)),
-        )
+        catalog, goal = deps.rules.catalog, deps.rules.weekly_goal
+        ack(response_type="ephemeral", **message(say("log_help", catalog=catalog, goal=goal)))
         return
     member = member_with_profile(deps, client, team_id, user_id)
     if not text:
@@ -45,7 +48,9 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
         )
         return
     if word == "undo":
-        ack(response_type="ephemeral", **_undo_latest(deps, team_id, user_id))
+        reply, week = _undo_latest(deps, team_id, user_id)
+        ack(response_type="ephemeral", **reply)
+        after_change(deps, client, member, week)
         return
     try:
         parsed = parse_log_text(text, deps.rules.catalog, local_date(deps.clock(), member.tz))
@@ -56,22 +61,29 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
         deps, member, parsed, source="slash", key=f"cmd:{command['trigger_id']}", logged_by=user_id
     )
     ack(response_type="ephemeral", **logged_message(deps, logged))
+    after_change(deps, client, member, logged.entry.week)
 
 
-def _undo_latest(deps: Deps, team_id: str, user_id: str) -> dict[str, Any]:
+def _undo_latest(deps: Deps, team_id: str, user_id: str) -> tuple[dict[str, Any], str | None]:
     now = deps.clock()
     with deps.sessions.begin() as session:
         entry = undo_latest(session, team_id, user_id, now)
         if entry is None:
-            return message(say("nothing_to_undo"))
+            return message(say("nothing_to_undo")), None
         member = get_member(session, team_id, user_id)
         report = week_report(session, deps.rules, member, now)
-    return undone_message(deps, entry, report)
+    return undone_message(deps, entry, report), entry.week
 
 
-def refresh_profile(command: dict[str, Any], client: WebClient, deps: Deps) -> None:
-    """After the reply: re-read a day-old profile so a rep who moved zones gets the right week."""
-    with deps.sessions() as session:
-        member = get_member(session, command["team_id"], command["user_id"])
-    if member is not None and profile_is_stale(deps, member):
-        fetch_profile(deps, client, command["team_id"], command["user_id"])
+def after_change(deps: Deps, client: WebClient, member: Member, week: str | None) -> None:
+    """Runs after the reply is on its way: keep a sent digest true and a day-old profile fresh.
+
+    Failures are logged, not shown: the rep's entry is already stored and confirmed.
+    """
+    try:
+        if week is not None:
+            refresh_sent_digest(deps, member.team_id, member.user_id, week)
+        if profile_is_stale(deps, member):
+            fetch_profile(deps, client, member.team_id, member.user_id)
+    except Exception:
+        log.exception("follow-up after a change by %s failed", member.user_id)

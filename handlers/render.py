@@ -8,6 +8,7 @@ from jinja2 import Environment, PackageLoader, StrictUndefined
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionBlock
 
 SECTION_LIMIT = 3000
+BLOCK_LIMIT = 50
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -52,6 +53,11 @@ def sections(text: str) -> list[Block]:
 def message(text: str, *, buttons: list[ButtonElement] | None = None) -> dict[str, Any]:
     """A message payload with blocks and the plain `text` fallback Slack uses in notifications."""
     blocks = sections(text)
+    room = BLOCK_LIMIT - (1 if buttons else 0)
+    if len(blocks) > room:
+        cut = len(blocks) - room + 1
+        blocks = blocks[: room - 1]
+        blocks.append(SectionBlock(text=f"_…and {cut} more sections; see `/tally` for the rest._"))
     if buttons:
         blocks.append(ActionsBlock(elements=buttons))
     return {"text": text[:SECTION_LIMIT], "blocks": [b.to_dict() for b in blocks]}

@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from handlers.deps import Deps
+from handlers.leaderboard import PeriodError, board_for
 from handlers.people import (
     fetch_profile,
     is_admin,
@@ -17,16 +18,14 @@ from handlers.people import (
     parse_mentions,
     resolve_names,
 )
-from handlers.render import message, say
+from handlers.plans import answer_plan
+from handlers.render import escape_mrkdwn, message, say
 from handlers.reports import team_reports, week_report
 from handlers.slack_text import to_plain
-from scoring.tally import rank_totals
 from scoring.weeks import iso_week_label, local_date
-from storage.activities import week_totals
-from storage.members import get_member, remove_from_team, set_manager, team_of
+from storage.members import get_member, remove_from_team, set_manager, set_nudges, team_of
 
 _START = re.compile(r"\bstart\s+(\S+)", re.IGNORECASE)
-BOARD_SIZE = 25
 
 
 def register(app: App) -> None:
@@ -43,6 +42,11 @@ def answer_tally(
     if first == "help":
         ack(response_type="ephemeral", **message(say("tally_help")))
         return
+    if first == "plan":
+        ack()  # `for @rep` may need a profile lookup or two
+        reply = answer_plan(deps, client, team_id, user_id, text[len("plan") :].strip())
+        respond(response_type="ephemeral", **message(reply))
+        return
     if first == "team" and len(words) > 1 and words[1] in ("add", "remove"):
         ack()  # resolving and profiling several reps may take a few Web API calls
         rest = text.split(None, 2)[2] if len(words) > 2 else ""
@@ -53,7 +57,9 @@ def answer_tally(
     if first == "":
         reply = own_week(deps, caller)
     elif first == "board":
-        reply = board(deps, caller)
+        reply = board(deps, caller, text[len("board") :])
+    elif first == "nudges" and words[1:] in (["on"], ["off"]):
+        reply = switch_nudges(deps, caller, words[1] == "on")
     elif first == "team" and len(words) == 1:
         reply = team_week(deps, caller)
     elif text.startswith(("<@", "@")):
@@ -69,13 +75,21 @@ def own_week(deps: Deps, member: Any) -> str:
     return say("week", report=report, whose=None, window=deps.rules.goal_window)
 
 
-def board(deps: Deps, member: Any) -> str:
-    week = iso_week_label(local_date(deps.clock(), member.tz))
-    with deps.sessions() as session:
-        totals = week_totals(session, member.team_id, week)
-    return say(
-        "board", week=week, standings=rank_totals(totals)[:BOARD_SIZE], goal=deps.rules.weekly_goal
-    )
+def board(deps: Deps, member: Any, period: str) -> str:
+    today = local_date(deps.clock(), member.tz)
+    try:
+        with deps.sessions() as session:
+            return board_for(session, deps.rules, member.team_id, period, today)
+    except PeriodError as error:
+        return escape_mrkdwn(str(error))
+
+
+def switch_nudges(deps: Deps, member: Any, enabled: bool) -> str:
+    with deps.sessions.begin() as session:
+        set_nudges(session, member.team_id, member.user_id, enabled, deps.clock())
+    if enabled:
+        return ":bell: Pace nudges are on: you'll hear from me midweek if you fall behind."
+    return ":no_bell: Pace nudges are off. Turn them back on with `/tally nudges on`."
 
 
 def team_week(deps: Deps, manager: Any) -> str:

@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from handlers.deps import Deps
+from handlers.digest import refresh_sent_digest
 from handlers.ids import Action
 from handlers.log_modal import result_view
 from handlers.recording import undone_message
@@ -33,7 +34,7 @@ def undo_entry(
     team_id = body["user"].get("team_id") or body["team"]["id"]
     user_id = body["user"]["id"]
     now = deps.clock()
-    reply = message(say("undo_gone"))
+    reply, entry = message(say("undo_gone")), None
     if action.get("value", "").isdigit():
         with deps.sessions.begin() as session:
             entry = undo_activity(session, team_id, user_id, int(action["value"]), now)
@@ -44,3 +45,5 @@ def undo_entry(
         client.views_update(view_id=body["view"]["id"], view=result_view(reply["blocks"], "Undone"))
     else:
         respond(replace_original=True, response_type="ephemeral", **reply)
+    if entry is not None:
+        refresh_sent_digest(deps, team_id, user_id, entry.week)

@@ -152,3 +152,56 @@ def _soft_delete(session: Session, activity: Activity | None, now: datetime) -> 
         activity.deleted_at = now
         session.flush()
     return activity
+
+
+def rows_by_user_and_week(
+    session: Session, team_id: str, weeks: Collection[str], user_ids: Collection[str]
+) -> dict[tuple[str, str], list[tuple[str, int, int]]]:
+    """(user_id, week) -> [(activity_key, count, points)]: a whole team's digest in one query."""
+    rows = session.execute(
+        select(
+            Activity.user_id,
+            Activity.week,
+            Activity.activity_key,
+            func.sum(Activity.count),
+            func.sum(Activity.points),
+        )
+        .where(
+            Activity.team_id == team_id,
+            Activity.week.in_(list(weeks)),
+            Activity.user_id.in_(list(user_ids)),
+            Activity.deleted_at.is_(None),
+        )
+        .group_by(Activity.user_id, Activity.week, Activity.activity_key)
+        .order_by(Activity.activity_key)
+    )
+    grouped: dict[tuple[str, str], list[tuple[str, int, int]]] = {}
+    for user_id, week, key, count, points in rows:
+        grouped.setdefault((user_id, week), []).append((key, int(count), int(points)))
+    return grouped
+
+
+def totals_between(session: Session, team_id: str, first: date, last: date) -> dict[str, int]:
+    """Live points per user for local days first..last inclusive (a month's board)."""
+    query = (
+        select(Activity.user_id, func.sum(Activity.points))
+        .where(
+            Activity.team_id == team_id,
+            Activity.local_day >= first,
+            Activity.local_day <= last,
+            Activity.deleted_at.is_(None),
+        )
+        .group_by(Activity.user_id)
+    )
+    return {user_id: int(points) for user_id, points in session.execute(query)}
+
+
+def teams_active_in(session: Session, week: str) -> list[str]:
+    """Teams with at least one live entry that week: no leaderboard for a silent team."""
+    query = (
+        select(Activity.team_id)
+        .where(Activity.week == week, Activity.deleted_at.is_(None))
+        .distinct()
+        .order_by(Activity.team_id)
+    )
+    return list(session.scalars(query))

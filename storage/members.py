@@ -4,7 +4,7 @@ from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from storage.models import Member
 
@@ -91,3 +91,27 @@ def team_of(session: Session, team_id: str, manager_id: str) -> list[Member]:
             .order_by(func.lower(Member.display_name), Member.display_name, Member.user_id)
         )
     )
+
+
+def managers(session: Session) -> list[Member]:
+    """Everyone who manages at least one rep, across teams: the digest's recipients."""
+    rep = aliased(Member)
+    has_reps = (
+        select(rep.id)
+        .where(rep.team_id == Member.team_id, rep.manager_id == Member.user_id)
+        .exists()
+    )
+    return list(session.scalars(select(Member).where(has_reps).order_by(Member.id)))
+
+
+def onboarding_reps(session: Session) -> list[Member]:
+    """Reps with an onboarding start who still accept nudges, across teams."""
+    query = select(Member).where(
+        Member.onboarding_start.is_not(None), Member.nudges_enabled.is_(True)
+    )
+    return list(session.scalars(query.order_by(Member.id)))
+
+
+def set_nudges(session: Session, team_id: str, user_id: str, enabled: bool, now: datetime) -> None:
+    ensure_member(session, team_id, user_id, now).nudges_enabled = enabled
+    session.flush()

@@ -37,6 +37,8 @@ class _Failure:
     status: int
     remaining: int
     retry_after: int | None
+    error: str | None = None
+    after_serving: bool = False
 
 
 class FakeSlack:
@@ -132,14 +134,25 @@ class FakeSlack:
             return self._workspace.user_name(user_id)
 
     def fail(
-        self, method: str, status: int, times: int = 1, retry_after: int | None = None
+        self,
+        method: str,
+        status: int,
+        times: int = 1,
+        retry_after: int | None = None,
+        *,
+        error: str | None = None,
+        after_serving: bool = False,
     ) -> None:
         """Answer the next `times` calls of `method` with HTTP `status` instead of serving them.
 
         A 429 carries Retry-After (`retry_after`, default 1 s, as Slack always sends one).
+        `error` sets the answer's error code (status 200 gives Slack's `ok: false` refusals,
+        e.g. "channel_not_found"). `after_serving` carries the call out first and fails only
+        the answer, as when Slack accepts a post but the response is lost.
         """
+        failure = _Failure(status, times, retry_after, error, after_serving)
         with self._lock:
-            self._failures.setdefault(method, deque()).append(_Failure(status, times, retry_after))
+            self._failures.setdefault(method, deque()).append(failure)
 
     def new_trigger_id(self, user_id: str) -> str:
         """A trigger_id that views.open/views.push accept, opening views for `user_id`."""
@@ -205,6 +218,8 @@ class FakeSlack:
         with self._lock:
             failure = self._take_failure(method)
             if failure is not None:
+                if failure.after_serving and token:
+                    self._workspace.call(method, args)
                 status, headers, body = _failure_answer(failure)
             elif not token:
                 status, headers, body = 200, {}, {"ok": False, "error": "not_authed"}
@@ -242,8 +257,9 @@ class FakeSlack:
 def _failure_answer(failure: _Failure) -> tuple[int, dict[str, str], dict[str, Any]]:
     if failure.status == 429:
         retry_after = 1 if failure.retry_after is None else failure.retry_after
-        return 429, {"Retry-After": str(retry_after)}, {"ok": False, "error": "ratelimited"}
-    return failure.status, {}, {"ok": False, "error": "internal_error"}
+        error = failure.error or "ratelimited"
+        return 429, {"Retry-After": str(retry_after)}, {"ok": False, "error": error}
+    return failure.status, {}, {"ok": False, "error": failure.error or "internal_error"}
 
 
 class _Server(ThreadingHTTPServer):

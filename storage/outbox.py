@@ -1,0 +1,323 @@
+"""The outbox: every message Tally sends on its own, recorded before any Slack call.
+
+A row is inserted once per (team_id, key), so racing schedulers queue a message once; senders
+claim due rows under a lease, so two of them never work on one row at the same time; and the
+outcome of each send is recorded in its own short transaction. Nothing here talks to Slack.
+
+Statuses: "pending" (queued), "sending" (claimed under `lease_until`), "sent" (posted: `ts`
+is set), "failed" (not posted; retried once `next_attempt_at` passes). A posted message whose
+edit is pending keeps `ts` and carries `needs_update`.
+"""
+
+import json
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from storage.models import OutboxMessage
+
+PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+INTERRUPTED = "interrupted: a sender stopped before recording the outcome"
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A message to queue: who gets it, for which period, and what it says."""
+
+    team_id: str
+    kind: str  # "digest" | "leaderboard" | "plan_reminder" | "nudge"
+    recipient: str  # a user id (sent as a DM) or a channel id (C…/G…)
+    period: str  # e.g. "2026-W48" or "2026-11-23"
+    text: str  # plain-text fallback, also what notifications show
+    blocks: list[dict[str, Any]]  # Block Kit
+    editable_until: datetime | None = None
+
+    @property
+    def key(self) -> str:
+        """What makes this message unique within its team: one digest per manager per week."""
+        return f"{self.kind}:{self.recipient}:{self.period}"
+
+
+def enqueue(session: Session, draft: Draft, now: datetime) -> tuple[OutboxMessage, bool]:
+    """Queue `draft` once per (team, key); a second enqueue returns the first row untouched."""
+    existing = find_message(session, draft.team_id, draft.key)
+    if existing is not None:
+        return existing, False
+    message = OutboxMessage(
+        team_id=draft.team_id,
+        key=draft.key,
+        kind=draft.kind,
+        recipient=draft.recipient,
+        period=draft.period,
+        text=draft.text,
+        blocks=_dump_blocks(draft.blocks),
+        status=PENDING,
+        attempts=0,
+        next_attempt_at=now,
+        needs_update=False,
+        editable_until=draft.editable_until,
+        created_at=now,
+    )
+    try:
+        with session.begin_nested():
+            session.add(message)
+    except IntegrityError:
+        # Another scheduler committed the same key first.
+        raced = find_message(session, draft.team_id, draft.key)
+        if raced is None:
+            raise
+        return raced, False
+    return message, True
+
+
+def find_message(session: Session, team_id: str, key: str) -> OutboxMessage | None:
+    return session.scalars(
+        select(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.key == key)
+    ).first()
+
+
+def message_blocks(message: OutboxMessage) -> list[dict[str, Any]]:
+    """The Block Kit blocks of a row (stored as JSON text)."""
+    return json.loads(message.blocks or "[]")
+
+
+def request_update(
+    session: Session,
+    team_id: str,
+    key: str,
+    text: str,
+    blocks: list[dict[str, Any]],
+    now: datetime,
+) -> bool:
+    """Change what a message says, for late entries.
+
+    Not posted yet: the new content simply replaces the old (if a send is in flight, an edit
+    follows in case it carried the old content). Posted: edited in place, but only while
+    `now < editable_until`. Returns whether the new content will reach the recipient.
+    """
+    message = _lock(session, team_id, key)
+    if message is None:
+        return False
+    if message.ts is None:
+        message.text, message.blocks = text, _dump_blocks(blocks)
+        if message.status == SENDING:
+            message.needs_update = True
+        return True
+    if message.editable_until is None or now >= message.editable_until:
+        return False
+    message.text, message.blocks = text, _dump_blocks(blocks)
+    message.needs_update = True
+    if message.status == SENT:
+        message.next_attempt_at = now
+    return True
+
+
+def claim_due(
+    session: Session,
+    now: datetime,
+    lease: timedelta,
+    limit: int,
+    keys: Collection[tuple[str, str]] | None = None,
+    *,
+    retry_failed: bool = False,
+    skip_ids: Collection[int] = (),
+) -> list[OutboxMessage]:
+    """Take up to `limit` rows to work on until `now + lease`, skipping rows others hold.
+
+    Due: pending or failed rows whose `next_attempt_at` has come, rows left "sending" by a
+    sender whose lease ran out (it died: the attempt counts, and the message may already be
+    in Slack), and posted rows with an edit waiting. `keys` limits the claim to those
+    (team_id, key) pairs; `retry_failed` makes failed rows due at once (an operator asked);
+    `skip_ids` leaves out rows the caller already handled. On PostgreSQL rows are locked
+    with SKIP LOCKED so concurrent claimers get disjoint rows; SQLite's BEGIN IMMEDIATE
+    serialises claimers instead.
+    """
+    due = [
+        and_(
+            OutboxMessage.status.in_((PENDING, FAILED)),
+            OutboxMessage.next_attempt_at <= now,
+        ),
+        and_(
+            OutboxMessage.status == SENDING,
+            or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now),
+        ),
+        and_(
+            OutboxMessage.status == SENT,
+            OutboxMessage.needs_update.is_(True),
+            OutboxMessage.next_attempt_at <= now,
+        ),
+    ]
+    if retry_failed:
+        due.append(OutboxMessage.status == FAILED)
+    query = select(OutboxMessage).where(or_(*due))
+    if keys is not None:
+        if not keys:
+            return []
+        query = query.where(_among(keys))
+    if skip_ids:
+        query = query.where(OutboxMessage.id.not_in(list(skip_ids)))
+    query = (
+        query.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    claimed = list(session.scalars(query))
+    for message in claimed:
+        if message.status == SENDING:
+            message.attempts += 1
+            message.last_error = INTERRUPTED
+        message.status = SENDING
+        message.lease_until = now + lease
+    session.flush()
+    return claimed
+
+
+def renew_lease(
+    session: Session, message_id: int, held_until: datetime, now: datetime, lease: timedelta
+) -> datetime | None:
+    """Extend a lease we still hold (unexpired, unchanged) before a Slack call; None if lost.
+
+    A sender stuck past its lease (long Retry-After waits, timeouts) must not post: another
+    sender may have claimed the row and be recovering it.
+    """
+    if now >= held_until:
+        return None
+    renewed = now + lease
+    result = session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == message_id,
+            OutboxMessage.status == SENDING,
+            OutboxMessage.lease_until == held_until,
+        )
+        .values(lease_until=renewed)
+        .execution_options(synchronize_session=False)
+    )
+    return renewed if result.rowcount == 1 else None
+
+
+def remember_channel(session: Session, message_id: int, channel_id: str) -> None:
+    """Keep the DM channel conversations.open gave us, so a retry needn't reopen it."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .values(channel_id=channel_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def known_channel(session: Session, team_id: str, recipient: str) -> str | None:
+    """The DM channel an earlier message to `recipient` used; a bot's DM with a person is stable."""
+    return session.scalars(
+        select(OutboxMessage.channel_id)
+        .where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.recipient == recipient,
+            OutboxMessage.channel_id.is_not(None),
+        )
+        .order_by(OutboxMessage.id.desc())
+        .limit(1)
+    ).first()
+
+
+def mark_sent(
+    session: Session,
+    message_id: int,
+    channel_id: str,
+    ts: str,
+    now: datetime,
+    *,
+    sent_text: str | None = None,
+    sent_blocks: list[dict[str, Any]] | None = None,
+) -> None:
+    """Record that Slack holds the message as (channel_id, ts).
+
+    Pass what was posted (`sent_text`, `sent_blocks`) so an edit requested while the post was
+    in flight is kept pending; without them a pending edit is left as it is.
+    """
+    message = _lock_id(session, message_id)
+    message.status = SENT
+    message.channel_id, message.ts = channel_id, ts
+    message.sent_at = message.sent_at or now
+    message.lease_until = None
+    message.last_error = None
+    if sent_text is not None and _same_content(message, sent_text, sent_blocks):
+        message.needs_update = False
+
+
+def mark_updated(
+    session: Session,
+    message_id: int,
+    now: datetime,
+    *,
+    sent_text: str | None = None,
+    sent_blocks: list[dict[str, Any]] | None = None,
+) -> None:
+    """Record a chat.update; an edit that arrived meanwhile (content differs) stays pending."""
+    message = _lock_id(session, message_id)
+    message.status = SENT
+    message.lease_until = None
+    message.last_error = None
+    message.needs_update = sent_text is not None and not _same_content(
+        message, sent_text, sent_blocks
+    )
+    message.next_attempt_at = now
+
+
+def mark_failed(
+    session: Session, message_id: int, error: str, retry_at: datetime, now: datetime
+) -> None:
+    """Record a failed attempt; a later run retries it once `retry_at` passes.
+
+    A message already in Slack (its edit failed) stays "sent" with its edit pending.
+    """
+    message = _lock_id(session, message_id)
+    message.attempts += 1
+    message.last_error = error
+    message.next_attempt_at = retry_at
+    message.lease_until = None
+    message.status = SENT if message.ts is not None else FAILED
+
+
+def _among(keys: Collection[tuple[str, str]]) -> ColumnElement[bool]:
+    by_team: dict[str, list[str]] = defaultdict(list)
+    for team_id, key in keys:
+        by_team[team_id].append(key)
+    return or_(
+        *(
+            and_(OutboxMessage.team_id == team_id, OutboxMessage.key.in_(team_keys))
+            for team_id, team_keys in by_team.items()
+        )
+    )
+
+
+def _lock(session: Session, team_id: str, key: str) -> OutboxMessage | None:
+    return session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.team_id == team_id, OutboxMessage.key == key)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+
+
+def _lock_id(session: Session, message_id: int) -> OutboxMessage:
+    return session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.id == message_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def _same_content(message: OutboxMessage, text: str, blocks: list[dict[str, Any]] | None) -> bool:
+    return message.text == text and message_blocks(message) == (blocks or [])
+
+
+def _dump_blocks(blocks: list[dict[str, Any]]) -> str:
+    return json.dumps(blocks, separators=(",", ":"), ensure_ascii=False)

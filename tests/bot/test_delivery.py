@@ -1,0 +1,382 @@
+"""Delivery: the outbox reaches Slack once per message, through rate limits, outages and crashes.
+
+Real databases (SQLite file and PostgreSQL) and real HTTP to the fake Slack; only time is
+simulated, so backoffs and Retry-After waits are recorded instead of slept.
+"""
+
+import threading
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from slack_sdk import WebClient
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.delivery import METADATA_EVENT_TYPE, Deliverer
+from bot.fakeslack import FakeSlack
+from bot.rate_limits import Pace, RateLimiter
+from storage.models import OutboxMessage
+from storage.outbox import Draft, claim_due, enqueue, find_message, remember_channel, request_update
+from tests.fixtures.slack import BOT_TOKEN
+
+Factory = sessionmaker[Session]
+WEEK = "2026-W48"
+MONA, RAVI = "U0MONA", "U0RAVI"
+BOARD = "C0BOARD"
+
+
+class FakeTime:
+    """A clock that moves only when someone sleeps; safe to share between threads."""
+
+    def __init__(self) -> None:
+        # Near the real time, because the fake Slack stamps messages with the real clock.
+        self.start = datetime.now(UTC).replace(microsecond=0)
+        self.elapsed = 0.0
+        self.sleeps: list[float] = []
+        self._lock = threading.Lock()
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            self.elapsed += seconds
+
+    def monotonic(self) -> float:
+        with self._lock:
+            return self.elapsed
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self.start + timedelta(seconds=self.elapsed)
+
+    def advance(self, delta: timedelta) -> None:
+        with self._lock:
+            self.elapsed += delta.total_seconds()
+
+
+@pytest.fixture
+def fake_time() -> FakeTime:
+    return FakeTime()
+
+
+def deliverer(factory: Factory, client: WebClient, time: FakeTime, **options: object) -> Deliverer:
+    return Deliverer(
+        factory,
+        client,
+        time.now,
+        sleep=time.sleep,
+        monotonic=time.monotonic,
+        **options,  # type: ignore[arg-type]
+    )
+
+
+def draft(kind: str, recipient: str, text: str = "", **changes: object) -> Draft:
+    fields: dict[str, object] = {
+        "team_id": "T0TALLY",
+        "kind": kind,
+        "recipient": recipient,
+        "period": WEEK,
+        "text": text or f"{kind} for {recipient}",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": text or kind}}],
+    }
+    return Draft(**(fields | changes))  # type: ignore[arg-type]
+
+
+def queue(factory: Factory, time: FakeTime, *drafts: Draft) -> None:
+    with factory.begin() as session:
+        for one in drafts:
+            enqueue(session, one, time.now())
+
+
+def stored(factory: Factory, one: Draft) -> OutboxMessage:
+    with factory() as session:
+        message = find_message(session, one.team_id, one.key)
+    assert message is not None
+    return message
+
+
+def posts_per_key(slack: FakeSlack) -> Counter[str]:
+    """How many chat.postMessage calls Slack accepted for each outbox key."""
+    return Counter(
+        call.args["metadata"]["event_payload"]["key"]
+        for call in slack.calls_to("chat.postMessage")
+        if call.status == 200 and call.args.get("metadata")
+    )
+
+
+def test_each_due_message_is_posted_once_with_its_key(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    digest, nudge, board = draft("digest", MONA), draft("nudge", RAVI), draft("leaderboard", BOARD)
+    queue(session_factory, fake_time, digest, nudge, board)
+    sender = deliverer(session_factory, slack_client, fake_time)
+
+    report = sender.deliver_due()
+    again = sender.deliver_due()
+
+    assert (report.sent, report.failed, report.errors) == (3, 0, [])
+    assert (again.sent, again.updated, again.failed) == (0, 0, 0)
+    [dm] = fake_slack.messages_in("D" + MONA)
+    assert dm["text"] == f"digest for {MONA}"
+    assert dm["blocks"] == digest.blocks
+    assert dm["metadata"] == {
+        "event_type": METADATA_EVENT_TYPE,
+        "event_payload": {"key": digest.key},
+    }
+    assert [m["text"] for m in fake_slack.messages_in(BOARD)] == [f"leaderboard for {BOARD}"]
+    assert posts_per_key(fake_slack) == {digest.key: 1, nudge.key: 1, board.key: 1}
+    assert [c.args["users"] for c in fake_slack.calls_to("conversations.open")] == [MONA, RAVI]
+    assert fake_slack.calls_to("conversations.history") == []  # nothing to recover
+    row = stored(session_factory, digest)
+    assert (row.status, row.channel_id, row.ts) == ("sent", "D" + MONA, dm["ts"])
+
+
+def test_only_the_requested_keys_are_delivered(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    digest, nudge = draft("digest", MONA), draft("nudge", RAVI)
+    queue(session_factory, fake_time, digest, nudge)
+
+    report = deliverer(session_factory, slack_client, fake_time).deliver_due(
+        keys=[(digest.team_id, digest.key)]
+    )
+
+    assert report.sent == 1
+    assert posts_per_key(fake_slack) == {digest.key: 1}
+    assert stored(session_factory, nudge).status == "pending"
+
+
+def test_rate_limited_post_waits_retry_after_and_goes_out_once(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    board = draft("leaderboard", BOARD)
+    queue(session_factory, fake_time, board)
+    fake_slack.fail("chat.postMessage", 429, retry_after=7)
+
+    report = deliverer(session_factory, slack_client, fake_time).deliver_due()
+
+    assert (report.sent, report.failed) == (1, 0)
+    assert 7 in fake_time.sleeps
+    assert [c.status for c in fake_slack.calls_to("chat.postMessage")] == [429, 200]
+    assert len(fake_slack.messages_in(BOARD)) == 1
+
+
+def test_an_outage_longer_than_the_retries_fails_then_delivers_once_after(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    board, digest = draft("leaderboard", BOARD), draft("digest", MONA)
+    queue(session_factory, fake_time, board, digest)
+    fake_slack.fail("chat.postMessage", 503, times=3)  # every try this run for the board
+    sender = deliverer(session_factory, slack_client, fake_time, max_tries=3)
+
+    during = sender.deliver_due()
+
+    assert (during.sent, during.failed) == (1, 1)  # the digest went out; the board waits
+    [error] = during.errors
+    assert f"leaderboard for {BOARD} ({WEEK})" in error
+    assert "Slack unavailable after 3 tries" in error and "HTTP 503" in error
+    assert fake_slack.messages_in(BOARD) == []
+    assert 0.5 in fake_time.sleeps and 1.0 in fake_time.sleeps  # backoff between tries
+    failed = stored(session_factory, board)
+    assert (failed.status, failed.attempts) == ("failed", 1)
+    assert failed.next_attempt_at > fake_time.now()
+
+    too_soon = sender.deliver_due()
+    fake_time.advance(failed.next_attempt_at - fake_time.now())
+    after = sender.deliver_due()
+
+    assert (too_soon.sent, too_soon.failed) == (0, 0)
+    assert (after.sent, after.failed) == (1, 0)
+    assert posts_per_key(fake_slack) == {board.key: 1, digest.key: 1}
+    assert len(fake_slack.messages_in(BOARD)) == 1
+    assert stored(session_factory, board).status == "sent"
+
+
+def test_network_errors_fail_the_run_and_a_later_run_delivers(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    digest = draft("digest", MONA)
+    queue(session_factory, fake_time, digest)
+    unreachable = WebClient(base_url="http://127.0.0.1:9/api/", token=BOT_TOKEN, timeout=2)
+
+    offline = deliverer(session_factory, unreachable, fake_time, max_tries=2).deliver_due()
+    fake_time.advance(timedelta(hours=1))
+    online = deliverer(session_factory, slack_client, fake_time).deliver_due()
+
+    assert offline.failed == 1
+    assert "conversations.open failed" in offline.errors[0]
+    assert online.sent == 1
+    assert posts_per_key(fake_slack) == {digest.key: 1}
+
+
+def test_a_post_slack_accepted_but_whose_answer_was_lost_is_not_repeated(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    board = draft("leaderboard", BOARD)
+    queue(session_factory, fake_time, board)
+    fake_slack.fail("chat.postMessage", 502, after_serving=True)
+
+    report = deliverer(session_factory, slack_client, fake_time).deliver_due()
+
+    assert (report.sent, report.failed) == (1, 0)
+    [message] = fake_slack.messages_in(BOARD)
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    assert fake_slack.calls_to("conversations.history")[0].args["include_all_metadata"] in (
+        True,
+        "1",
+        "true",
+    )
+    assert stored(session_factory, board).ts == message["ts"]
+
+
+def test_a_crash_after_slack_accepted_is_recovered_from_history_without_reposting(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    digest = draft("digest", MONA)
+    queue(session_factory, fake_time, digest)
+    # A sender claims the row, opens the DM, posts, and dies before recording the post.
+    with session_factory.begin() as session:
+        [row] = claim_due(session, fake_time.now(), timedelta(minutes=5), 10)
+        remember_channel(session, row.id, "D" + MONA)
+    posted = slack_client.chat_postMessage(
+        channel="D" + MONA,
+        text=digest.text,
+        metadata={"event_type": METADATA_EVENT_TYPE, "event_payload": {"key": digest.key}},
+    )
+    sender = deliverer(session_factory, slack_client, fake_time)
+
+    while_leased = sender.deliver_due()
+    fake_time.advance(timedelta(minutes=5))
+    recovered = sender.deliver_due()
+
+    assert while_leased.sent == 0  # the dead sender's lease still holds
+    assert recovered.sent == 1
+    assert len(fake_slack.messages_in("D" + MONA)) == 1
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+    assert fake_slack.calls_to("conversations.open") == []  # the channel was remembered
+    row_after = stored(session_factory, digest)
+    assert (row_after.status, row_after.ts) == ("sent", posted["ts"])
+
+
+def test_a_crash_before_posting_is_sent_on_recovery(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    board = draft("leaderboard", BOARD)
+    queue(session_factory, fake_time, board)
+    slack_client.chat_postMessage(channel=BOARD, text="someone else's message")
+    with session_factory.begin() as session:
+        claim_due(session, fake_time.now(), timedelta(minutes=5), 10)  # then the sender died
+    fake_time.advance(timedelta(minutes=5))
+
+    report = deliverer(session_factory, slack_client, fake_time).deliver_due()
+
+    assert report.sent == 1
+    assert len(fake_slack.calls_to("conversations.history")) == 1
+    assert posts_per_key(fake_slack) == {board.key: 1}
+
+
+def test_refused_messages_fail_and_the_rest_still_go_out(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    gone, board = draft("nudge", "C0ARCHIVED"), draft("leaderboard", BOARD)
+    queue(session_factory, fake_time, gone, board)
+    fake_slack.fail("chat.postMessage", 200, error="channel_not_found")
+
+    report = deliverer(session_factory, slack_client, fake_time).deliver_due()
+
+    assert (report.sent, report.failed) == (1, 1)
+    assert report.errors[0].startswith("nudge for C0ARCHIVED (2026-W48): Slack refused it")
+    assert "channel_not_found" in report.errors[0]
+    assert len(fake_slack.calls_to("chat.postMessage")) == 2  # no pointless retries this run
+    assert stored(session_factory, gone).status == "failed"
+
+
+def test_a_late_entry_edits_the_sent_digest_in_place_once(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    digest = draft("digest", MONA, editable_until=fake_time.now() + timedelta(days=3))
+    queue(session_factory, fake_time, digest)
+    sender = deliverer(session_factory, slack_client, fake_time)
+    sender.deliver_due()
+    [first] = fake_slack.messages_in("D" + MONA)
+    new_blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*470 points*"}}]
+    fake_time.advance(timedelta(hours=2))
+
+    with session_factory.begin() as session:
+        assert request_update(
+            session, digest.team_id, digest.key, "470 points", new_blocks, fake_time.now()
+        )
+    edit = sender.deliver_due()
+    again = sender.deliver_due()
+
+    assert (edit.sent, edit.updated, again.updated) == (0, 1, 0)
+    assert len(fake_slack.calls_to("conversations.open")) == 1
+    [updated] = fake_slack.messages_in("D" + MONA)
+    assert (updated["ts"], updated["text"], updated["blocks"]) == (
+        first["ts"],
+        "470 points",
+        new_blocks,
+    )
+    assert len(fake_slack.calls_to("chat.update")) == 1
+    assert len(fake_slack.calls_to("chat.postMessage")) == 1
+
+
+def test_a_dm_channel_is_opened_once_per_person(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    queue(session_factory, fake_time, draft("digest", MONA), draft("nudge", MONA))
+    sender = deliverer(session_factory, slack_client, fake_time)
+    sender.deliver_due()
+    queue(session_factory, fake_time, draft("digest", MONA, period="2026-W49"))
+
+    report = sender.deliver_due()
+
+    assert report.sent == 1
+    assert len(fake_slack.messages_in("D" + MONA)) == 3
+    assert len(fake_slack.calls_to("conversations.open")) == 1
+
+
+def test_posts_to_one_channel_are_spaced_a_second_apart(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    drafts = [draft("leaderboard", BOARD, period=f"2026-W{week}") for week in (46, 47, 48)]
+    queue(session_factory, fake_time, *drafts, draft("leaderboard", "C0OTHER"))
+
+    report = deliverer(session_factory, slack_client, fake_time).deliver_due()
+
+    assert report.sent == 4
+    assert len(fake_slack.messages_in(BOARD)) == 3
+    assert sum(fake_time.sleeps) == pytest.approx(2.0)  # three posts, two one-second gaps
+
+
+def test_two_deliverers_racing_post_each_message_exactly_once(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    drafts = [draft("nudge", f"U0REP{n:02d}") for n in range(25)]
+    drafts += [draft("leaderboard", f"C0TEAM{n:02d}") for n in range(25)]
+    queue(session_factory, fake_time, *drafts)
+    senders = [deliverer(session_factory, slack_client, fake_time, batch=1) for _ in range(2)]
+    start = threading.Barrier(2)
+
+    def run(sender: Deliverer):
+        start.wait()
+        return sender.deliver_due()
+
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(run, senders))
+
+    assert sum(report.sent for report in reports) == 50
+    assert sum(report.failed for report in reports) == 0
+    assert posts_per_key(fake_slack) == {one.key: 1 for one in drafts}
+    assert len(fake_slack.calls_to("chat.postMessage")) == 50
+
+
+def test_the_rate_limiter_allows_a_burst_then_paces() -> None:
+    time = FakeTime()
+    limiter = RateLimiter(Pace(per_second=0.5, burst=3), sleep=time.sleep, monotonic=time.monotonic)
+
+    waits = [limiter.wait("conversations.open") for _ in range(5)]
+    other = limiter.wait("another key")
+
+    assert waits == [0.0, 0.0, 0.0, 2.0, 2.0]
+    assert other == 0.0
