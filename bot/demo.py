@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import secrets
+import subprocess
+import sys
 import tempfile
 import textwrap
 from datetime import date, timedelta
@@ -52,7 +55,29 @@ def _script(today: date) -> list[tuple[str, str, str]]:
         ("U0SAM", "/tally", "board"),
         ("U0SAM", "/tally", f"{_mention('U0ALEX')}"),
         ("U0MAYA", "/tally", f"{_mention('U0ALEX')}"),
+        ("U0SAM", "/tally", f"plan add Acme Corp monthly reviewed {today - timedelta(days=40)}"),
+        ("U0SAM", "/tally", "plan add Globex quarterly"),
+        ("U0SAM", "/tally", "plan list"),
     ]
+
+
+FRIDAY = [
+    ("Friday 15:00 — each manager's digest", ("digest",), "D" + "U0MAYA"),
+    ("Friday 16:00 — the leaderboard post", ("leaderboard", "--channel", "C0SALES"), "C0SALES"),
+    ("Weekday 09:00 — account-plan reminders", ("reminders",), "D" + "U0SAM"),
+]
+
+
+def _operator(env: dict[str, str], *args: str) -> str:
+    """Run an operator command the way production's clock or an operator would."""
+    done = subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return (done.stdout.strip() or done.stderr.strip()).splitlines()[-1]
 
 
 def _reply(slack: FakeSlack, reply: Any, response_url: str | None) -> dict[str, Any]:
@@ -90,6 +115,10 @@ def run_demo() -> int:
                     f"{as_read({'text': text}, slack.user_name)}"
                 )
                 print(textwrap.indent(shown, "   │ "), end="\n\n")
+            for title, args, channel in FRIDAY:
+                print(f"══ {title}: tally {' '.join(args)}\n   → {_operator(env, *args)}")
+                for posted in slack.messages_in(channel):
+                    print(textwrap.indent(as_read(posted, slack.user_name), "   │ "), end="\n\n")
         print(
             f"Slack Web API calls the app made: {len(slack.calls)} "
             f"({', '.join(sorted({c.method for c in slack.calls}))})"

@@ -17,6 +17,8 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+from bot.fakeslack.block_kit import block_kit_problem
+from bot.fakeslack.limits import Enforcer, RateLimits
 from bot.fakeslack.workspace import APP_ID, Workspace
 
 # Fields Slack accepts as JSON-encoded strings in form bodies; decoded so tests see objects.
@@ -45,7 +47,9 @@ class FakeSlack:
     """The Slack Web API on 127.0.0.1, for `tally demo` and the tests.
 
     Binds in the constructor so `url` is known before `start()`; port 0 picks a free port so
-    test runs can proceed in parallel.
+    test runs can proceed in parallel. `rate_limits` (True for Slack's own limits, or a
+    `RateLimits`) makes it answer 429 over Slack's limits and fail some calls at random; off
+    by default.
     """
 
     def __init__(
@@ -54,6 +58,8 @@ class FakeSlack:
         bot_user_id: str = "UTALLYBOT",
         host: str = "127.0.0.1",
         port: int = 0,
+        *,
+        rate_limits: RateLimits | bool = False,
     ):
         self._lock = threading.Lock()
         self._changed = threading.Condition()
@@ -61,6 +67,9 @@ class FakeSlack:
         self._calls: list[ApiCall] = []
         self._failures: dict[str, deque[_Failure]] = {}
         self._responses: dict[str, list[dict[str, Any]]] = {}
+        if rate_limits is True:
+            rate_limits = RateLimits()
+        self.enforcer = Enforcer(rate_limits) if rate_limits else None
         self._server = _Server((host, port), _Handler, fake=self)
         self._thread: threading.Thread | None = None
         self.team_id, self.bot_user_id = team_id, bot_user_id
@@ -225,11 +234,26 @@ class FakeSlack:
                 status, headers, body = 200, {}, {"ok": False, "error": "not_authed"}
             elif not token.startswith("xoxb-"):
                 status, headers, body = 200, {}, {"ok": False, "error": "invalid_auth"}
+            elif self.enforcer is not None:
+                status, headers, body = self._answer_limited(method, args)
             else:
                 status, headers, body = 200, {}, self._workspace.call(method, args)
             self._calls.append(ApiCall(method, args, status))
         self._notify()
         return status, headers, body
+
+    def _answer_limited(
+        self, method: str, args: dict[str, Any]
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+        assert self.enforcer is not None
+        verdict, spend = self.enforcer.judge(method, args)
+        if verdict.status == 200 or verdict.after_serving:
+            spend()
+            body = self._workspace.call(method, args)
+            if verdict.status == 200:
+                return 200, {}, body
+        failure = _Failure(verdict.status, 1, verdict.retry_after)
+        return _failure_answer(failure)
 
     def _take_failure(self, method: str) -> _Failure | None:
         pending = self._failures.get(method)
@@ -294,7 +318,10 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(status, json.dumps(answer), "application/json; charset=utf-8", headers)
         elif path.path.startswith("/response/"):
             url = self.server.fake.base_url + path.path
-            if self.server.fake._record_response(url, json.loads(body or b"{}")):
+            payload = json.loads(body or b"{}")
+            if block_kit_problem(payload) is not None:
+                self._reply(400, "invalid_blocks", "text/plain")
+            elif self.server.fake._record_response(url, payload):
                 self._reply(200, "ok", "text/plain")
             else:
                 self._reply(404, "no_active_hooks", "text/plain")

@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot.fakeslack.block_kit import block_kit_problem
 from bot.fakeslack.blocks import with_generated_ids
 
 APP_ID = "A0TALLY"
@@ -201,6 +202,7 @@ class Workspace:
         channel = _dm_channel(_required(args, "channel", "channel_not_found"))
         if not (args.get("text") or args.get("blocks") or args.get("attachments")):
             raise SlackError("no_text")
+        _valid_blocks(args)
         record = {
             "channel": channel,
             "ts": self.new_ts(),
@@ -218,6 +220,7 @@ class Workspace:
 
     def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
         record = self._find_message(args)
+        _valid_blocks(args)
         for field in ("text", "blocks", "metadata"):
             if field in args:
                 record[field] = args[field]
@@ -340,10 +343,16 @@ def _required(args: dict[str, Any], name: str, error: str) -> str:
     return str(value)
 
 
+def _valid_blocks(payload: dict[str, Any], *, view: bool = False) -> None:
+    if block_kit_problem(payload, view=view) is not None:
+        raise SlackError("invalid_blocks")
+
+
 def _view_arg(args: dict[str, Any]) -> dict[str, Any]:
     view = args.get("view")
     if not isinstance(view, dict):
         raise SlackError("invalid_arguments")
+    _valid_blocks(view, view=True)
     return view
 
 

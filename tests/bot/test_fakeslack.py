@@ -192,13 +192,17 @@ def test_server_errors_are_injected_then_clear(fake_slack: FakeSlack, slack_clie
 def test_views_open_needs_a_trigger_from_an_interaction(
     fake_slack: FakeSlack, slack_client: WebClient
 ):
-    view = {"type": "modal", "callback_id": "log", "title": {"type": "plain_text", "text": "Log"}}
+    title = {"type": "plain_text", "text": "Log"}
+    blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "Log it"}}]
+    view = {"type": "modal", "callback_id": "log", "title": title, "blocks": blocks}
     with pytest.raises(SlackApiError) as error:
         slack_client.views_open(trigger_id="123.abc", view=view)
     assert error.value.response["error"] == "invalid_trigger_id"
 
     opened = slack_client.views_open(trigger_id=fake_slack.new_trigger_id(ALICE), view=view)
-    updated = slack_client.views_update(view_id=opened["view"]["id"], view=view | {"blocks": []})
+    updated = slack_client.views_update(
+        view_id=opened["view"]["id"], view=view | {"blocks": blocks * 2}
+    )
 
     assert opened["view"]["id"].startswith("V")
     assert updated["view"]["id"] == opened["view"]["id"]
@@ -209,7 +213,10 @@ def test_views_open_needs_a_trigger_from_an_interaction(
 
 
 def test_published_home_keeps_its_view_id(fake_slack: FakeSlack, slack_client: WebClient):
-    home = {"type": "home", "blocks": []}
+    home = {
+        "type": "home",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Hi"}}],
+    }
     first = slack_client.views_publish(user_id=ALICE, view=home)["view"]["id"]
     second = slack_client.views_publish(user_id=ALICE, view=home)["view"]["id"]
     assert first == second
@@ -387,3 +394,16 @@ def test_frozen_clock_drives_timestamps_and_signatures(
         )
     assert int(float(first)) == frozen == int(headers["X-Slack-Request-Timestamp"])
     assert float(first) < float(second)
+
+
+def test_malformed_block_kit_is_refused_like_slack_does(
+    fake_slack: FakeSlack, slack_client: WebClient
+):
+    too_long = [{"type": "section", "text": {"type": "mrkdwn", "text": "x" * 3001}}]
+    too_many = [{"type": "divider"}] * 51
+
+    for blocks in (too_long, too_many):
+        with pytest.raises(SlackApiError) as error:
+            slack_client.chat_postMessage(channel="C0GENERAL", text="hi", blocks=blocks)
+        assert error.value.response["error"] == "invalid_blocks"
+    assert fake_slack.messages_in("C0GENERAL") == []

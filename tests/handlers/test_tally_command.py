@@ -86,3 +86,35 @@ def test_unknown_subcommand_shows_help(tally: RunningTally) -> None:
     seen = tally.read(tally.command(REP, "/tally", "&lt;!here&gt;").json())
 
     assert "don't know" in seen and "/tally board" in seen
+
+
+def test_board_for_other_periods_and_a_friendly_error(tally: RunningTally) -> None:
+    tally.command(REP, "/log", "demo self-led")
+    tally.command(OTHER_REP, "/log", "closed won Initech")
+    tally.command(OTHER_REP, "/log", "undo")
+
+    month = tally.read(tally.command(REP, "/tally", "board month").json())
+    last_week = tally.read(tally.command(REP, "/tally", "board last week").json())
+    junk = tally.read(tally.command(REP, "/tally", "board someday").json())
+
+    assert "1. @rita — 25 pts" in month and "@ravi" not in month
+    assert "Nothing logged for this period yet" in last_week
+    assert "last week" in junk and "someday" in junk
+
+
+def test_nudges_can_be_switched_off_and_on(tally: RunningTally) -> None:
+    off = tally.read(tally.command(REP, "/tally", "nudges off").json())
+    on = tally.read(tally.command(REP, "/tally", "nudges on").json())
+
+    assert "off" in off and "/tally nudges on" in off
+    assert "on" in on
+
+
+def test_plan_commands_answer_after_the_ack(tally: RunningTally) -> None:
+    ack = tally.command(REP, "/tally", "plan add Acme Corp quarterly")
+    added = tally.read(tally.later_reply())
+
+    assert ack.status == 200
+    assert "Acme Corp" in added
+    tally.command(REP, "/tally", "plan list")
+    assert "Acme Corp" in tally.read(tally.later_reply())

@@ -1,0 +1,255 @@
+"""The clock's tick, in process with a frozen clock: on time in every zone, and only once."""
+
+import threading
+from datetime import UTC, date, datetime
+
+import pytest
+from freezegun import freeze_time
+from sqlalchemy.orm import Session, sessionmaker
+
+from bot.app import utc_now, web_client
+from bot.delivery import Deliverer
+from bot.fakeslack import FakeSlack
+from bot.fakeslack.readable import as_read
+from bot.jobs import tick
+from bot.settings import Settings, load_settings
+from handlers.deps import Deps
+from handlers.digest import refresh_sent_digest
+from storage.members import set_nudges
+from tests.fixtures.slack import BOT_TOKEN, SIGNING_SECRET
+from tests.fixtures.team import TEAM, Seeder
+
+SYDNEY_BOSS, NEW_YORK_BOSS = "U0SYD", "U0NYC"
+SYDNEY_REP, NEW_YORK_REP = "U0SREP", "U0NREP"
+
+
+class ManualTime:
+    """Sleep and monotonic for the rate limiter while freezegun holds the wall clock."""
+
+    def __init__(self) -> None:
+        self.now, self.slept = 0.0, []
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    def monotonic(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def settings(fake_slack: FakeSlack) -> Settings:
+    env = {
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.url,
+    }
+    return load_settings(env)
+
+
+@pytest.fixture
+def manual_time() -> ManualTime:
+    return ManualTime()
+
+
+@pytest.fixture
+def deliverer(session_factory, settings, manual_time) -> Deliverer:
+    return Deliverer(
+        session_factory,
+        web_client(settings),
+        utc_now,
+        sleep=manual_time.sleep,
+        monotonic=manual_time.monotonic,
+    )
+
+
+@pytest.fixture
+def two_teams(session_factory: sessionmaker[Session]) -> Seeder:
+    seed = Seeder(session_factory)
+    start = datetime(2026, 11, 23, 1, tzinfo=UTC)
+    for user_id, tz in (
+        (SYDNEY_BOSS, "Australia/Sydney"),
+        (SYDNEY_REP, "Australia/Sydney"),
+        (NEW_YORK_BOSS, "America/New_York"),
+        (NEW_YORK_REP, "America/New_York"),
+    ):
+        seed.person(user_id, tz, start)
+    seed.team(SYDNEY_BOSS, [SYDNEY_REP], date(2026, 11, 2), start)
+    seed.team(NEW_YORK_BOSS, [NEW_YORK_REP], date(2026, 11, 2), start)
+    seed.log(
+        SYDNEY_REP, "demo_self_led", 2, datetime(2026, 11, 24, 1, tzinfo=UTC), "Australia/Sydney"
+    )
+    seed.log(NEW_YORK_REP, "call", 30, datetime(2026, 11, 24, 15, tzinfo=UTC), "America/New_York")
+    return seed
+
+
+def _tick_at(moment: str, settings, sessions, deliverer) -> None:
+    with freeze_time(moment):
+        tick(settings, sessions, deliverer, utc_now())
+
+
+def _digests(fake_slack: FakeSlack) -> dict[str, list[dict]]:
+    """Digest posts Slack accepted, by DM channel."""
+    posts = [c for c in fake_slack.calls_to("chat.postMessage") if c.status == 200]
+    found: dict[str, list[dict]] = {}
+    for call in posts:
+        if (
+            call.args.get("metadata", {})
+            .get("event_payload", {})
+            .get("key", "")
+            .startswith("digest")
+        ):
+            found.setdefault(call.args["channel"], []).append(call.args)
+    return found
+
+
+def test_each_manager_gets_the_digest_at_their_own_friday_3pm(
+    two_teams, settings, session_factory, deliverer, fake_slack
+) -> None:
+    # Friday 15:30 in Sydney is Thursday 23:30 in New York.
+    _tick_at("2026-11-27 04:30:00", settings, session_factory, deliverer)
+    assert set(_digests(fake_slack)) == {f"D{SYDNEY_BOSS}"}
+
+    _tick_at("2026-11-27 19:59:00", settings, session_factory, deliverer)  # 14:59 in New York
+    assert set(_digests(fake_slack)) == {f"D{SYDNEY_BOSS}"}
+
+    _tick_at("2026-11-27 20:01:00", settings, session_factory, deliverer)  # 15:01 in New York
+    _tick_at("2026-11-27 20:02:00", settings, session_factory, deliverer)
+    digests = _digests(fake_slack)
+    assert {channel: len(posts) for channel, posts in digests.items()} == {
+        f"D{SYDNEY_BOSS}": 1,
+        f"D{NEW_YORK_BOSS}": 1,
+    }
+    sydney = as_read(digests[f"D{SYDNEY_BOSS}"][0], lambda u: u)
+    assert "50 / 500 pts" in sydney.replace("*", "")
+
+
+def test_a_clock_down_on_friday_catches_up_on_saturday_but_not_after_monday_noon(
+    two_teams, settings, session_factory, deliverer, fake_slack
+) -> None:
+    _tick_at(
+        "2026-11-30 18:00:00", settings, session_factory, deliverer
+    )  # Mon 13:00 NY, 05:00 Tue SYD
+    assert _digests(fake_slack) == {}
+
+    _tick_at("2026-11-28 15:00:00", settings, session_factory, deliverer)  # Saturday
+    assert set(_digests(fake_slack)) == {f"D{SYDNEY_BOSS}", f"D{NEW_YORK_BOSS}"}
+
+
+def test_dst_end_moves_the_utc_moment_not_the_local_one(
+    settings, session_factory, deliverer, fake_slack
+) -> None:
+    seed = Seeder(session_factory)
+    start = datetime(2026, 10, 1, tzinfo=UTC)
+    seed.person("U0LON", "Europe/London", start)
+    seed.person("U0LREP", "Europe/London", start)
+    seed.team("U0LON", ["U0LREP"], None, start)
+    # London left summer time on Sunday 25 October: 15:00 local on Friday 30 October is 15:00 UTC.
+    _tick_at("2026-10-30 14:30:00", settings, session_factory, deliverer)
+    assert _digests(fake_slack) == {}
+    _tick_at("2026-10-30 15:00:30", settings, session_factory, deliverer)
+    assert set(_digests(fake_slack)) == {"DU0LON"}
+
+
+def test_rate_limited_post_waits_retry_after_and_sends_once(
+    two_teams, settings, session_factory, deliverer, fake_slack, manual_time
+) -> None:
+    fake_slack.fail("chat.postMessage", 429, retry_after=3)
+
+    _tick_at("2026-11-28 12:00:00", settings, session_factory, deliverer)
+
+    assert 3 in manual_time.slept
+    assert {c: len(p) for c, p in _digests(fake_slack).items()} == {
+        f"D{SYDNEY_BOSS}": 1,
+        f"D{NEW_YORK_BOSS}": 1,
+    }
+
+
+def test_two_clocks_ticking_at_once_send_each_digest_once(
+    two_teams, settings, session_factory, fake_slack
+) -> None:
+    clocks = []
+    for _ in range(2):
+        paced = ManualTime()
+        clocks.append(
+            Deliverer(
+                session_factory,
+                web_client(settings),
+                utc_now,
+                sleep=paced.sleep,
+                monotonic=paced.monotonic,
+            )
+        )
+    with freeze_time("2026-11-28 12:00:00"):
+        barrier = threading.Barrier(2)
+
+        def run(deliverer: Deliverer) -> None:
+            barrier.wait()
+            tick(settings, session_factory, deliverer, utc_now())
+
+        threads = [threading.Thread(target=run, args=(d,)) for d in clocks]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=60)
+
+    assert {c: len(p) for c, p in _digests(fake_slack).items()} == {
+        f"D{SYDNEY_BOSS}": 1,
+        f"D{NEW_YORK_BOSS}": 1,
+    }
+
+
+def test_a_late_entry_edits_the_sent_digest_in_place_until_monday_noon(
+    two_teams, settings, session_factory, deliverer, fake_slack
+) -> None:
+    _tick_at("2026-11-28 12:00:00", settings, session_factory, deliverer)
+    assert len(_digests(fake_slack)[f"D{NEW_YORK_BOSS}"]) == 1
+    deps = Deps(sessions=session_factory, rules=settings.rules, admins=frozenset(), clock=utc_now)
+
+    with freeze_time("2026-11-29 14:00:00"):  # Sunday: the rep logs Friday's demo late
+        two_teams.log(
+            NEW_YORK_REP,
+            "demo_self_led",
+            1,
+            datetime(2026, 11, 27, 17, tzinfo=UTC),
+            "America/New_York",
+        )
+        assert refresh_sent_digest(deps, TEAM, NEW_YORK_REP, "2026-W48")
+    _tick_at("2026-11-29 14:01:00", settings, session_factory, deliverer)
+
+    [update] = fake_slack.calls_to("chat.update")
+    assert update.args["channel"] == f"D{NEW_YORK_BOSS}"
+    assert "55 / 500 pts" in as_read(update.args, lambda u: u).replace("*", "")
+    posted_ts = [m["ts"] for m in fake_slack.messages_in(f"D{NEW_YORK_BOSS}")]
+    assert len(posted_ts) == 1
+
+    with freeze_time("2026-11-30 17:30:00"):  # Monday 12:30 in New York: the week is closed
+        assert not refresh_sent_digest(deps, TEAM, NEW_YORK_REP, "2026-W48")
+
+
+def test_pace_nudges_reach_reps_behind_at_their_own_wednesday_noon(
+    two_teams, settings, session_factory, deliverer, fake_slack
+) -> None:
+    def nudged() -> list[str]:
+        return [
+            c.args["channel"]
+            for c in fake_slack.calls_to("chat.postMessage")
+            if c.args["metadata"]["event_payload"]["key"].startswith("nudge")
+        ]
+
+    _tick_at("2026-11-25 10:00:00", settings, session_factory, deliverer)  # 21:00 Sydney, 05:00 NY
+    assert nudged() == [f"D{SYDNEY_REP}"]
+
+    with session_factory.begin() as session:
+        set_nudges(session, TEAM, NEW_YORK_REP, False, utc_now())
+    _tick_at("2026-11-25 17:30:00", settings, session_factory, deliverer)  # 12:30 in New York
+    assert nudged() == [f"D{SYDNEY_REP}"]
+
+    with session_factory.begin() as session:
+        set_nudges(session, TEAM, NEW_YORK_REP, True, utc_now())
+    _tick_at("2026-11-25 17:31:00", settings, session_factory, deliverer)
+    _tick_at("2026-11-25 17:32:00", settings, session_factory, deliverer)
+    assert nudged() == [f"D{SYDNEY_REP}", f"D{NEW_YORK_REP}"]
+    text = fake_slack.calls_to("chat.postMessage")[-1].args["text"]
+    assert "30 / 500 pts" in text and "today would put you on pace" in text
+    assert not [c for c in fake_slack.calls_to("chat.postMessage") if "digest" in str(c.args)]
