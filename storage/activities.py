@@ -6,9 +6,9 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.insert_once import insert_once
 from storage.models import Activity
 
 
@@ -33,20 +33,11 @@ class NewActivity:
 
 def record_activity(session: Session, new: NewActivity, now: datetime) -> tuple[Activity, bool]:
     """Store an entry once per idempotency key, so Slack's retries don't double points."""
-    existing = _by_idempotency_key(session, new.team_id, new.idempotency_key)
-    if existing is not None:
-        return existing, False
-    activity = Activity(**asdict(new), created_at=now)
-    try:
-        with session.begin_nested():
-            session.add(activity)
-    except IntegrityError:
-        # A concurrent retry committed the same key first.
-        raced = _by_idempotency_key(session, new.team_id, new.idempotency_key)
-        if raced is None:
-            raise
-        return raced, False
-    return activity, True
+    return insert_once(
+        session,
+        Activity(**asdict(new), created_at=now),
+        lambda: _by_idempotency_key(session, new.team_id, new.idempotency_key),
+    )
 
 
 def find_recent_duplicate(

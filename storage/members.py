@@ -3,9 +3,9 @@
 from datetime import date, datetime
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
+from storage.insert_once import insert_once
 from storage.models import Member
 
 
@@ -17,19 +17,11 @@ def get_member(session: Session, team_id: str, user_id: str) -> Member | None:
 
 def ensure_member(session: Session, team_id: str, user_id: str, now: datetime) -> Member:
     """Get or create; two first requests from one person can arrive at once."""
-    member = get_member(session, team_id, user_id)
-    if member is not None:
-        return member
-    member = Member(team_id=team_id, user_id=user_id, created_at=now)
-    try:
-        with session.begin_nested():
-            session.add(member)
-    except IntegrityError:
-        # Another transaction inserted them first; the savepoint kept ours usable.
-        raced = get_member(session, team_id, user_id)
-        if raced is None:
-            raise
-        return raced
+    member, _created = insert_once(
+        session,
+        Member(team_id=team_id, user_id=user_id, created_at=now),
+        lambda: get_member(session, team_id, user_id),
+    )
     return member
 
 

@@ -17,9 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from storage.insert_once import insert_once
 from storage.models import OutboxMessage
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
@@ -46,9 +46,6 @@ class Draft:
 
 def enqueue(session: Session, draft: Draft, now: datetime) -> tuple[OutboxMessage, bool]:
     """Queue `draft` once per (team, key); a second enqueue returns the first row untouched."""
-    existing = find_message(session, draft.team_id, draft.key)
-    if existing is not None:
-        return existing, False
     message = OutboxMessage(
         team_id=draft.team_id,
         key=draft.key,
@@ -64,16 +61,7 @@ def enqueue(session: Session, draft: Draft, now: datetime) -> tuple[OutboxMessag
         editable_until=draft.editable_until,
         created_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(message)
-    except IntegrityError:
-        # Another scheduler committed the same key first.
-        raced = find_message(session, draft.team_id, draft.key)
-        if raced is None:
-            raise
-        return raced, False
-    return message, True
+    return insert_once(session, message, lambda: find_message(session, draft.team_id, draft.key))
 
 
 def find_message(session: Session, team_id: str, key: str) -> OutboxMessage | None:

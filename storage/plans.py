@@ -7,10 +7,10 @@ from collections.abc import Collection, Iterable
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from scoring.plans import Cadence, account_key
+from storage.insert_once import insert_once
 from storage.models import AccountPlan
 
 
@@ -33,9 +33,6 @@ def add_plan(
     "acme corp" and "Acme  Corp" are the same account; a concurrent add of it loses quietly.
     """
     key = account_key(account)
-    existing = _by_key(session, team_id, owner_id, key)
-    if existing is not None:
-        return existing, False
     plan = AccountPlan(
         team_id=team_id,
         owner_id=owner_id,
@@ -48,15 +45,7 @@ def add_plan(
         created_by=created_by,
         created_at=now,
     )
-    try:
-        with session.begin_nested():
-            session.add(plan)
-    except IntegrityError:
-        raced = _by_key(session, team_id, owner_id, key)
-        if raced is None:
-            raise
-        return raced, False
-    return plan, True
+    return insert_once(session, plan, lambda: _by_key(session, team_id, owner_id, key))
 
 
 def get_plan(session: Session, plan_id: int) -> AccountPlan | None:

@@ -1,0 +1,29 @@
+"""Insert a row unless it exists, safely when two requests race on the same unique key."""
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+Row = TypeVar("Row")
+
+
+def insert_once(session: Session, row: Row, find: Callable[[], Row | None]) -> tuple[Row, bool]:
+    """(the stored row, whether this call created it).
+
+    The insert runs in a SAVEPOINT, so losing a race to a concurrent transaction leaves the
+    caller's own transaction usable and the winner's row is returned instead.
+    """
+    existing = find()
+    if existing is not None:
+        return existing, False
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        raced = find()
+        if raced is None:
+            raise
+        return raced, False
+    return row, True
