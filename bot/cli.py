@@ -66,9 +66,12 @@ def _as_of(raw: str | None) -> datetime:
     if raw is None:
         return utc_now()
     try:
-        return datetime.combine(date.fromisoformat(raw), time(12), tzinfo=UTC)
+        day = date.fromisoformat(raw)
     except ValueError:
         raise SettingsError(f"--as-of must be a date like 2026-11-20, got {raw!r}.") from None
+    if day > utc_now().date():
+        raise SettingsError(f"--as-of {raw} is in the future; reminders and nudges look back.")
+    return datetime.combine(day, time(12), tzinfo=UTC)
 
 
 def _job(settings: Settings, what: str, drafts_for: DraftsFor, now: datetime) -> int:

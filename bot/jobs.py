@@ -7,9 +7,10 @@ already recorded is not drafted twice and one already delivered is not sent agai
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,9 +20,12 @@ from handlers.digest import due_digests
 from handlers.leaderboard import due_leaderboards
 from handlers.nudges import nudges_due
 from handlers.reminders import reminder_drafts
-from storage.outbox import Draft, enqueue
+from storage.outbox import SENDING, Draft, enqueue, find_message
 
 log = logging.getLogger(__name__)
+
+SETTLE_SECONDS = 60.0
+SETTLE_POLL = 0.2
 
 DraftsFor = Callable[[Session, datetime], Sequence[Draft]]
 
@@ -51,17 +55,57 @@ def record_drafts(session: Session, drafts: Sequence[Draft], now: datetime) -> t
 
 
 def run_job(
-    sessions: sessionmaker[Session], deliverer: Deliverer, drafts_for: DraftsFor, now: datetime
+    sessions: sessionmaker[Session],
+    deliverer: Deliverer,
+    drafts_for: DraftsFor,
+    now: datetime,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> JobSummary:
     """One operator command: draft, record, and deliver just those messages."""
     with sessions.begin() as session:
         pending, already = record_drafts(session, drafts_for(session, now), now)
-    report = deliverer.deliver_due(keys=pending, retry_failed=True) if pending else None
-    if report is None:
+    if not pending:
         return JobSummary(already=already)
+    report = deliverer.deliver_due(keys=pending, retry_failed=True)
+    in_slack, failed = _settle(sessions, pending, sleep)
     return JobSummary(
-        sent=report.sent, already=already, failed=report.failed, errors=list(report.errors)
+        sent=report.sent,
+        already=already + max(0, in_slack - report.sent),
+        failed=failed,
+        errors=list(report.errors),
     )
+
+
+def _settle(
+    sessions: sessionmaker[Session],
+    keys: Sequence[tuple[str, str]],
+    sleep: Callable[[float], None],
+    patience: float = SETTLE_SECONDS,
+) -> tuple[int, int]:
+    """(how many are in Slack, how many are not) once no other sender still holds one.
+
+    Another clock or operator may have claimed some of our messages; wait for its outcome so
+    the summary — and the exit status — tell the truth about every message asked for.
+    """
+    waited = 0.0
+    while True:
+        with sessions() as session:
+            rows = [find_message(session, team_id, key) for team_id, key in keys]
+        in_slack = sum(1 for row in rows if row is not None and row.ts is not None)
+        now = datetime.now(UTC)
+        in_flight = sum(
+            1
+            for row in rows
+            if row is not None
+            and row.ts is None
+            and row.status == SENDING
+            and row.lease_until is not None
+            and row.lease_until > now
+        )
+        if in_flight == 0 or waited >= patience:
+            return in_slack, len(keys) - in_slack
+        sleep(SETTLE_POLL)
+        waited += SETTLE_POLL
 
 
 def due_drafts(settings: Settings) -> DraftsFor:

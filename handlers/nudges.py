@@ -52,7 +52,8 @@ def nudges_due(
         if on_schedule and due_today(slot, local) is None:
             continue
         week = iso_week_label(local.date())
-        if find_message(session, rep.team_id, f"{KIND}:{rep.user_id}:{week}") is not None:
+        key = f"{KIND}:{rep.user_id}:{week}"
+        if on_schedule and find_message(session, rep.team_id, key) is not None:
             continue
         total = week_totals(session, rep.team_id, week, [rep.user_id]).get(rep.user_id, 0)
         if draft := nudge_draft(rules, rep, total, now):

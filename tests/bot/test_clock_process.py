@@ -1,0 +1,174 @@
+"""`tally clock` as production runs it: two processes at once on one database, the real clock.
+
+The digest slot is put at 00:00 today (UTC managers), so when the clocks start it is due and
+hours late: they must catch up, and between them send each manager's digest exactly once.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from bot.fakeslack import FakeSlack
+from bot.fakeslack.readable import as_read
+from scoring.schedule import WEEKDAY_NAMES
+from scoring.weeks import iso_week_label
+from storage.db import make_engine
+from tests.fixtures.seed import log, person, seeding, team
+from tests.fixtures.slack import BOT_TOKEN, SIGNING_SECRET
+
+MANAGERS = {"U0MONA": "U0RITA", "U0MIKE": "U0RAVI", "U0MAYA": "U0ROSA"}  # manager: rep
+TICKS_TO_WATCH = 3
+SQLITE_HOLD_S = 2.0  # long enough for both clocks to start, short of SQLite's busy timeout
+
+
+def _log_text(path: Path) -> str:
+    return path.read_text(errors="replace") if path.exists() else ""
+
+
+def _wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(0.1)
+
+
+@contextmanager
+def _clock(env: dict[str, str], log_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A `tally clock` process; killed if the test leaves it running."""
+    with log_path.open("wb") as log_file:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot.cli", "clock"],
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            yield process
+        finally:
+            if process.poll() is None:
+                process.kill()
+                process.wait()
+
+
+def _start_together(
+    running: ExitStack, env: dict[str, str], logs: list[Path], database_url: str
+) -> list[subprocess.Popen[bytes]]:
+    """Start one clock per log, held back by a lock so they then race for the same digests.
+
+    PostgreSQL: an ACCESS EXCLUSIVE lock on the outbox stops each clock's first tick at its
+    first look at the table. SQLite: our engine begins with BEGIN IMMEDIATE, so holding the
+    write lock queues each clock at its start-up migration check (within its 5 s busy
+    timeout); released, they start ticking within moments of each other.
+    """
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection, connection.begin():
+            if engine.dialect.name == "postgresql":
+                connection.exec_driver_sql("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE")
+            else:
+                connection.exec_driver_sql("SELECT count(*) FROM outbox")
+            clocks = [running.enter_context(_clock(env, path)) for path in logs]
+            if engine.dialect.name == "postgresql":
+                _wait_for(
+                    lambda: all("Running job" in _log_text(path) for path in logs),
+                    30,
+                    "both clocks' first tick",
+                )
+                time.sleep(0.5)  # into the tick's first query, which the lock stops
+            else:
+                time.sleep(SQLITE_HOLD_S)
+        return clocks
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def clock_env(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> dict[str, str]:
+    """Three UTC managers, each with a rep who logged this week; the digest slot passed at
+    00:00 today."""
+    today = datetime.now(UTC).date()
+    with seeding(database_url) as session:
+        for manager, rep in MANAGERS.items():
+            person(session, manager)
+            person(session, rep)
+            fake_slack.add_user(manager, manager.removeprefix("U0").lower(), tz="UTC")
+            fake_slack.add_user(rep, rep.removeprefix("U0").lower(), tz="UTC")
+            team(session, manager, [rep])
+            log(session, rep, "meeting_booked", 3, day=today)
+    config = tmp_path / "tally.toml"
+    config.write_text(f'[schedule]\ndigest = "{WEEKDAY_NAMES[today.weekday()]} 00:00"\n')
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TALLY_"))}
+    return {
+        **clean,
+        "SLACK_BOT_TOKEN": BOT_TOKEN,
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": fake_slack.url,
+        "DATABASE_URL": database_url,
+        "TALLY_CONFIG": str(config),
+        "TALLY_TICK_SECONDS": "1",
+    }
+
+
+def test_two_late_clocks_send_each_digest_exactly_once_and_stop_on_sigterm(
+    fake_slack: FakeSlack, clock_env: dict[str, str], database_url: str, tmp_path: Path
+) -> None:
+    week = iso_week_label(datetime.now(UTC).date())
+    logs = [tmp_path / "clock-a.log", tmp_path / "clock-b.log"]
+    dms = {"D" + manager for manager in MANAGERS}
+
+    with ExitStack() as running:
+        clocks = _start_together(running, clock_env, logs, database_url)
+
+        def delivered() -> bool:
+            return all(fake_slack.messages_in(dm) for dm in dms)
+
+        _wait_for(delivered, 30, "every manager's digest")
+        # Each sender logs one outbox run per tick: let both tick a few more times.
+        ticked = [_log_text(path).count("outbox run:") for path in logs]
+        _wait_for(
+            lambda: all(
+                _log_text(path).count("outbox run:") >= seen + TICKS_TO_WATCH
+                for path, seen in zip(logs, ticked, strict=True)
+            ),
+            30,
+            f"{TICKS_TO_WATCH} more ticks of both clocks",
+        )
+        assert all(clock.poll() is None for clock in clocks), "a clock died"
+
+        for clock in clocks:
+            clock.send_signal(signal.SIGTERM)
+        for clock in clocks:
+            try:
+                clock.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                pytest.fail("a clock ignored SIGTERM for 10 s")
+        exit_codes = [clock.returncode for clock in clocks]
+
+    posts = fake_slack.calls_to("chat.postMessage")
+    per_channel = Counter(call.args["channel"] for call in posts)
+    assert per_channel == {dm: 1 for dm in dms}, per_channel
+    assert all(call.status == 200 for call in posts)
+    assert Counter(m["channel"] for m in fake_slack.messages) == {dm: 1 for dm in dms}
+    for manager, rep in MANAGERS.items():
+        [digest] = fake_slack.messages_in("D" + manager)
+        reads = as_read(digest, fake_slack.user_name).replace("*", "")
+        assert f"Weekly digest · {week}" in reads
+        assert f"@{rep.removeprefix('U0').lower()} — 30 / 500 pts" in reads
+    trouble = [
+        line
+        for path in logs
+        for line in _log_text(path).splitlines()
+        if "Traceback" in line or "tick failed" in line or "WARNING bot." in line
+    ]
+    assert trouble == [], "\n".join(trouble)
+    assert exit_codes == [0, 0], [_log_text(path)[-2000:] for path in logs]
