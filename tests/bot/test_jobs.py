@@ -16,8 +16,8 @@ from bot.settings import Settings, load_settings
 from handlers.deps import Deps
 from handlers.digest import refresh_sent_digest
 from storage.members import set_nudges
+from tests.fixtures.seed import TEAM, Seeder
 from tests.fixtures.slack import BOT_TOKEN, SIGNING_SECRET
-from tests.fixtures.team import TEAM, Seeder
 
 SYDNEY_BOSS, NEW_YORK_BOSS = "U0SYD", "U0NYC"
 SYDNEY_REP, NEW_YORK_REP = "U0SREP", "U0NREP"

@@ -10,7 +10,7 @@ from scoring.plans import parse_cadence
 from scoring.rules import ScoringRules
 from storage.members import get_member
 from storage.plans import add_plan
-from tests.fixtures.team import TEAM, Seeder
+from tests.fixtures.seed import TEAM, Seeder
 
 RULES = ScoringRules(catalog=DEFAULT_CATALOG)
 FRIDAY = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)  # 15:00 in New York
