@@ -67,3 +67,10 @@ def test_db_upgrade_needs_only_the_database(database_url: str) -> None:
         assert {"members", "activities"} <= set(inspect(engine).get_table_names())
     finally:
         engine.dispose()
+
+
+def test_socket_mode_needs_an_app_token() -> None:
+    result = _tally("socket", env={"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"})
+
+    assert result.returncode == 2
+    assert "SLACK_APP_TOKEN is not set" in result.stderr

@@ -152,3 +152,18 @@ def test_a_retried_request_is_stored_once(tally: RunningTally) -> None:
 
     assert first.status == again.status == 200
     assert len(tally.entries(REP)) == 1
+
+
+def test_slack_profile_outage_still_logs_and_asks_again_later(tally: RunningTally) -> None:
+    tally.slack.fail("users.info", 500, times=1)
+
+    first = tally.read(tally.command(REP, "/log", "demo self-led").json())
+    tally.slack.wait_until(lambda: len(tally.slack.calls_to("users.info")) >= 2, timeout=10)
+    tally.command(REP, "/log", "call")
+    statuses = [c.status for c in tally.slack.calls_to("users.info")]
+    tally.command(REP, "/log", "email")
+
+    assert "+25 pts" in first
+    assert statuses[0] == 500 and statuses[-1] == 200
+    assert len(tally.slack.calls_to("users.info")) == len(statuses)  # cached from then on
+    assert len(tally.entries(REP)) == 3
