@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from slack_bolt import App, BoltContext
@@ -14,6 +16,8 @@ from handlers import register_listeners
 from handlers.deps import Deps
 from storage.db import make_session_factory
 
+log = logging.getLogger(__name__)
+
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
@@ -22,6 +26,19 @@ def utc_now() -> datetime:
 def web_client(settings: Settings) -> WebClient:
     """Every Web API call of every process goes to SLACK_API_URL."""
     return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+
+
+def background(workers: int = 4) -> Callable[[Callable[[], None]], None]:
+    """Where listeners put work that must not hold up Slack's reply; failures are logged."""
+    pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="after-reply")
+
+    def run(work: Callable[[], None]) -> None:
+        try:
+            work()
+        except Exception:
+            log.exception("work after the reply failed")
+
+    return lambda work: pool.submit(run, work) and None
 
 
 def create_app(
@@ -33,14 +50,19 @@ def create_app(
 ) -> App:
     deps = Deps(
         sessions=make_session_factory(engine),
+        reads=make_session_factory(engine, read_only=True),
         rules=settings.rules,
         admins=settings.admins,
         clock=clock,
+        defer=background(),
     )
+    # Listeners answer in the request's own thread and hand slow work to `defer`: no thread
+    # hop and no polling for the ack on the hot path.
     app = App(
         client=web_client(settings),
         signing_secret=settings.slack_signing_secret,
         token_verification_enabled=verify_token,
+        process_before_response=True,
     )
 
     @app.middleware

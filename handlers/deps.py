@@ -11,11 +11,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from scoring.rules import ScoringRules
 
 
+def run_now(work: Callable[[], None]) -> None:
+    work()
+
+
 @dataclass(frozen=True)
 class Deps:
-    """A session *factory*, never a live session: lazy listeners run on other threads."""
+    """Session *factories*, never live sessions: deferred work runs on other threads."""
 
     sessions: sessionmaker[Session]
+    reads: sessionmaker[Session]  # read-only: never waits for SQLite's write lock
     rules: ScoringRules
     admins: frozenset[str]
     clock: Callable[[], datetime]
+    # Runs work after the HTTP reply has gone back to Slack (a thread pool in production).
+    defer: Callable[[Callable[[], None]], None] = run_now

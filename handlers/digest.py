@@ -126,13 +126,14 @@ def digests_for_week(
 def refresh_sent_digest(deps: Deps, team_id: str, rep_id: str, week: str) -> bool:
     """A late entry or undo re-renders the manager's already-sent digest for the clock to edit."""
     now = deps.clock()
-    with deps.sessions.begin() as session:
+    with deps.reads() as session:  # the common case: no digest out for this week yet
         rep = get_member(session, team_id, rep_id)
         if rep is None or rep.manager_id is None:
             return False
         sent = find_message(session, team_id, f"{KIND}:{rep.manager_id}:{week}")
         if sent is None or sent.editable_until is None or sent.editable_until <= now:
             return False
+    with deps.sessions.begin() as session:
         manager = get_member(session, team_id, rep.manager_id)
         if manager is None:
             return False

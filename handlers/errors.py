@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from slack_bolt import App, Respond
+
+from handlers.deps import Deps
+from handlers.render import message
 
 log = logging.getLogger(__name__)
 
@@ -16,6 +20,20 @@ SORRY = (
 
 def register(app: App) -> None:
     app.error(report_error)
+
+
+def reply_later(deps: Deps, respond: Respond, work: Callable[[], str]) -> None:
+    """Answer through the response_url once slow work (Web API lookups) is done, after the ack."""
+
+    def run() -> None:
+        try:
+            text = work()
+        except Exception as error:
+            report_error(error, respond)
+            return
+        respond(response_type="ephemeral", **message(text))
+
+    deps.defer(run)
 
 
 def report_error(error: Exception, respond: Respond | None) -> None:

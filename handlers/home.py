@@ -26,7 +26,7 @@ def publish_home(
     if event.get("tab", "home") != "home":
         return
     member = member_with_profile(deps, client, context["team_id"], event["user"])
-    with deps.sessions() as session:
+    with deps.reads() as session:
         report = week_report(session, deps.rules, member, deps.clock())
     blocks = sections(say("week", report=report, whose=None, window=deps.rules.goal_window))
     blocks.append(

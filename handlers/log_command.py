@@ -50,7 +50,7 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
     if word == "undo":
         reply, week = _undo_latest(deps, team_id, user_id)
         ack(response_type="ephemeral", **reply)
-        after_change(deps, client, member, week)
+        deps.defer(lambda: after_change(deps, client, member, week))
         return
     try:
         parsed = parse_log_text(text, deps.rules.catalog, local_date(deps.clock(), member.tz))
@@ -61,7 +61,7 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
         deps, member, parsed, source="slash", key=f"cmd:{command['trigger_id']}", logged_by=user_id
     )
     ack(response_type="ephemeral", **logged_message(deps, logged))
-    after_change(deps, client, member, logged.entry.week)
+    deps.defer(lambda: after_change(deps, client, member, logged.entry.week))
 
 
 def _undo_latest(deps: Deps, team_id: str, user_id: str) -> tuple[dict[str, Any], str | None]:

@@ -199,7 +199,7 @@ def submit_log(
         deps, member, parsed, source=source, key=f"view:{view['id']}", logged_by=user_id
     )
     ack(response_action="update", view=result_view(logged_message(deps, logged)["blocks"]))
-    refresh_sent_digest(deps, team_id, user_id, logged.entry.week)
+    deps.defer(lambda: refresh_sent_digest(deps, team_id, user_id, logged.entry.week))
 
 
 def result_view(blocks: list[dict[str, Any]], title: str = "Logged") -> dict[str, Any]:

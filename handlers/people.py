@@ -89,7 +89,7 @@ def fetch_profile(deps: Deps, client: WebClient, team_id: str, user_id: str) -> 
 
 def member_with_profile(deps: Deps, client: WebClient, team_id: str, user_id: str) -> Member:
     """The cached member; Slack is asked only the first time (the common case costs one SELECT)."""
-    with deps.sessions() as session:
+    with deps.reads() as session:
         member = get_member(session, team_id, user_id)
     if member is not None and member.tz_checked_at is not None:
         return member

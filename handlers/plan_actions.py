@@ -68,7 +68,7 @@ def _change_plan(
     user_id = body["user"]["id"]
     value = action.get("value", "")
     plan_id = int(value) if value.isdigit() else None
-    with deps.sessions() as session:
+    with deps.reads() as session:
         plan = get_plan(session, plan_id) if plan_id is not None else None
     if plan is not None and plan.owner_id != user_id:
         respond(

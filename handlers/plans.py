@@ -204,7 +204,7 @@ def _remove(request: _Request) -> str:
 
 def _list(request: _Request) -> str:
     deps, owner = request.deps, request.owner
-    with deps.sessions() as session:
+    with deps.reads() as session:
         plans = plans_of(session, owner.team_id, owner.user_id)
     views = [plan_view(p, request.today) for p in plans]
     views.sort(key=lambda v: (not v.overdue, v.surfaces, v.account.casefold()))

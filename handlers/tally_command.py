@@ -10,6 +10,7 @@ from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from handlers.deps import Deps
+from handlers.errors import reply_later
 from handlers.leaderboard import PeriodError, board_for
 from handlers.people import (
     fetch_profile,
@@ -44,14 +45,14 @@ def answer_tally(
         return
     if first == "plan":
         ack()  # `for @rep` may need a profile lookup or two
-        reply = answer_plan(deps, client, team_id, user_id, text[len("plan") :].strip())
-        respond(response_type="ephemeral", **message(reply))
+        rest = text[len("plan") :].strip()
+        reply_later(deps, respond, lambda: answer_plan(deps, client, team_id, user_id, rest))
         return
     if first == "team" and len(words) > 1 and words[1] in ("add", "remove"):
         ack()  # resolving and profiling several reps may take a few Web API calls
         rest = text.split(None, 2)[2] if len(words) > 2 else ""
         change = add_reps if words[1] == "add" else remove_reps
-        respond(response_type="ephemeral", **message(change(deps, client, team_id, user_id, rest)))
+        reply_later(deps, respond, lambda: change(deps, client, team_id, user_id, rest))
         return
     caller = member_with_profile(deps, client, team_id, user_id)
     if first == "":
@@ -70,7 +71,7 @@ def answer_tally(
 
 
 def own_week(deps: Deps, member: Any) -> str:
-    with deps.sessions() as session:
+    with deps.reads() as session:
         report = week_report(session, deps.rules, member, deps.clock())
     return say("week", report=report, whose=None, window=deps.rules.goal_window)
 
@@ -78,7 +79,7 @@ def own_week(deps: Deps, member: Any) -> str:
 def board(deps: Deps, member: Any, period: str) -> str:
     today = local_date(deps.clock(), member.tz)
     try:
-        with deps.sessions() as session:
+        with deps.reads() as session:
             return board_for(session, deps.rules, member.team_id, period, today)
     except PeriodError as error:
         return escape_mrkdwn(str(error))
@@ -93,7 +94,7 @@ def switch_nudges(deps: Deps, member: Any, enabled: bool) -> str:
 
 
 def team_week(deps: Deps, manager: Any) -> str:
-    with deps.sessions() as session:
+    with deps.reads() as session:
         reps = team_of(session, manager.team_id, manager.user_id)
         reports = team_reports(session, deps.rules, reps, deps.clock())
     week = iso_week_label(local_date(deps.clock(), manager.tz))
@@ -110,7 +111,7 @@ def rep_week(deps: Deps, client: WebClient, caller: Any, text: str) -> str:
     else:
         rep_ids = mentions.user_ids
     rep_id = rep_ids[0]
-    with deps.sessions() as session:
+    with deps.reads() as session:
         rep = get_member(session, caller.team_id, rep_id)
     allowed = is_admin(deps, caller) or (rep is not None and rep.manager_id == caller.user_id)
     if not allowed:
@@ -120,7 +121,7 @@ def rep_week(deps: Deps, client: WebClient, caller: Any, text: str) -> str:
         )
     if rep is None or rep.tz_checked_at is None:
         rep = fetch_profile(deps, client, caller.team_id, rep_id)
-    with deps.sessions() as session:
+    with deps.reads() as session:
         report = week_report(session, deps.rules, rep, deps.clock())
     return say("week", report=report, whose=rep_id, window=deps.rules.goal_window)
 

@@ -46,4 +46,5 @@ def undo_entry(
     else:
         respond(replace_original=True, response_type="ephemeral", **reply)
     if entry is not None:
-        refresh_sent_digest(deps, team_id, user_id, entry.week)
+        week = entry.week
+        deps.defer(lambda: refresh_sent_digest(deps, team_id, user_id, week))

@@ -104,6 +104,7 @@ class Enforcer:
         self._random = random.Random(limits.seed)
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self.refused = 0  # 429s for going over a limit
+        self.refused_by_method: dict[str, int] = {}
         self.chaos_failures = 0
 
     def judge(self, method: str, args: dict[str, object]) -> tuple[Verdict, Callable[[], None]]:
@@ -118,6 +119,7 @@ class Enforcer:
         wait = max((b.wait_needed(now) for b in buckets), default=0.0)
         if wait > 0:
             self.refused += 1
+            self.refused_by_method[method] = self.refused_by_method.get(method, 0) + 1
             return Verdict(429, max(1, math.ceil(wait)), reason="rate_limited"), _nothing
 
         def spend() -> None:

@@ -204,7 +204,13 @@ def test_a_late_entry_edits_the_sent_digest_in_place_until_monday_noon(
 ) -> None:
     _tick_at("2026-11-28 12:00:00", settings, session_factory, deliverer)
     assert len(_digests(fake_slack)[f"D{NEW_YORK_BOSS}"]) == 1
-    deps = Deps(sessions=session_factory, rules=settings.rules, admins=frozenset(), clock=utc_now)
+    deps = Deps(
+        sessions=session_factory,
+        reads=session_factory,
+        rules=settings.rules,
+        admins=frozenset(),
+        clock=utc_now,
+    )
 
     with freeze_time("2026-11-29 14:00:00"):  # Sunday: the rep logs Friday's demo late
         two_teams.log(

@@ -65,6 +65,7 @@ def clock() -> Clock:
 def deps(sessions: sessionmaker[Session], clock: Clock) -> Deps:
     return Deps(
         sessions=sessions,
+        reads=sessions,
         rules=ScoringRules(catalog=DEFAULT_CATALOG),
         admins=frozenset(),
         clock=clock,
