@@ -2,22 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session
 
 from handlers.deps import Deps
-from handlers.reminders import overdue_for_team
+from handlers.reminders import OverduePlan, overdue_for_team
 from handlers.render import message, say
 from scoring.rules import ScoringRules
 from scoring.schedule import Slot, due_weekly, monday_noon_after
 from scoring.tally import WeekTally, progress_bar, tally_week
 from scoring.weeks import in_goal_window, iso_week_label, onboarding_week, parse_iso_week, zone
 from storage.activities import rows_by_user_and_week
-from storage.members import get_member, managers, team_of
+from storage.members import get_member, managed_reps, managers, team_of
 from storage.models import Member
-from storage.outbox import Draft, find_message, request_update
+from storage.outbox import Draft, find_message, queued_keys, request_update
 
 KIND = "digest"
 
@@ -36,18 +37,20 @@ class RepWeek:
         return progress_bar(self.tally.total, self.goal)
 
 
+RowsByUserWeek = dict[tuple[str, str], list[tuple[str, int, int]]]
+# Past this many people, one team-wide query beats a long IN list (and PostgreSQL's 65k limit).
+IN_LIST_LIMIT = 1000
+
+
+def _last_week(week: str) -> str:
+    return iso_week_label(parse_iso_week(week) - timedelta(days=7))
+
+
 def _rep_weeks(
-    session: Session, rules: ScoringRules, reps: list[Member], week: str
+    rules: ScoringRules, reps: list[Member], week: str, rows: RowsByUserWeek
 ) -> list[RepWeek]:
     monday = parse_iso_week(week)
-    last_week = iso_week_label(monday - timedelta(days=7))
-    rows = (
-        rows_by_user_and_week(
-            session, reps[0].team_id, [week, last_week], [r.user_id for r in reps]
-        )
-        if reps
-        else {}
-    )
+    last_week = _last_week(week)
     result = []
     for rep in reps:
         tally = tally_week(rows.get((rep.user_id, week), []), rules.catalog)
@@ -71,11 +74,15 @@ def _rep_weeks(
     return sorted(result, key=lambda r: (-r.tally.total, r.user_id))
 
 
-def digest_draft(
-    session: Session, rules: ScoringRules, manager: Member, week: str, now: datetime
+def _render(
+    rules: ScoringRules,
+    manager: Member,
+    week: str,
+    reps: list[Member],
+    rows: RowsByUserWeek,
+    overdue: list[OverduePlan],
 ) -> Draft:
-    reps = team_of(session, manager.team_id, manager.user_id)
-    weeks = _rep_weeks(session, rules, reps, week)
+    weeks = _rep_weeks(rules, reps, week, rows)
     monday = parse_iso_week(week)
     top = weeks[0] if weeks and weeks[0].tally.total > 0 else None
     team_total = sum(r.tally.total for r in weeks)
@@ -87,40 +94,74 @@ def digest_draft(
         reps=weeks,
         team_total=team_total,
         top=top,
-        overdue=overdue_for_team(session, manager.team_id, [r.user_id for r in reps], now),
+        overdue=overdue,
     )
-    body = message(text)
-    fallback = f"Weekly digest {week}: your team logged {team_total} pts."
-    editable_until = monday_noon_after(monday).replace(tzinfo=zone(manager.tz))
     return Draft(
         team_id=manager.team_id,
         kind=KIND,
         recipient=manager.user_id,
         period=week,
-        text=fallback,
-        blocks=body["blocks"],
-        editable_until=editable_until,
+        text=f"Weekly digest {week}: your team logged {team_total} pts.",
+        blocks=message(text)["blocks"],
+        editable_until=monday_noon_after(monday).replace(tzinfo=zone(manager.tz)),
     )
+
+
+def build_digests(
+    session: Session, rules: ScoringRules, wanted: Sequence[tuple[Member, str]], now: datetime
+) -> list[Draft]:
+    """Many managers' digests from three queries per team — reps, weekly rows, plans — so a
+    Friday costs what the number of reps does, not one round trip per manager."""
+    drafts = []
+    by_team: dict[str, list[tuple[Member, str]]] = {}
+    for manager, week in wanted:
+        by_team.setdefault(manager.team_id, []).append((manager, week))
+    for team_id, group in by_team.items():
+        if len(group) == 1:
+            reps = team_of(session, team_id, group[0][0].user_id)
+        else:
+            reps = managed_reps(session, team_id)
+        rep_ids = [r.user_id for r in reps] if len(reps) <= IN_LIST_LIMIT else None
+        weeks = {w for _, w in group} | {_last_week(w) for _, w in group}
+        rows = rows_by_user_and_week(session, team_id, weeks, rep_ids) if reps else {}
+        overdue: dict[str, list[OverduePlan]] = {}
+        for plan in overdue_for_team(session, team_id, rep_ids, now) if reps else []:
+            overdue.setdefault(plan.owner_id, []).append(plan)
+        reps_of: dict[str, list[Member]] = {}
+        for rep in reps:
+            reps_of.setdefault(rep.manager_id or "", []).append(rep)
+        for manager, week in group:
+            team = reps_of.get(manager.user_id, [])
+            plans = [p for rep in team for p in overdue.get(rep.user_id, [])]
+            drafts.append(_render(rules, manager, week, team, rows, plans))
+    return drafts
+
+
+def digest_draft(
+    session: Session, rules: ScoringRules, manager: Member, week: str, now: datetime
+) -> Draft:
+    return build_digests(session, rules, [(manager, week)], now)[0]
 
 
 def due_digests(session: Session, rules: ScoringRules, slot: Slot, now: datetime) -> list[Draft]:
     """Digests whose Friday moment has passed in each manager's zone and that aren't queued yet."""
-    drafts = []
+    due = []
     for manager in managers(session):
         occurrence = due_weekly(slot, now.astimezone(zone(manager.tz)))
-        if occurrence is None:
-            continue
-        week = iso_week_label(occurrence.date())
-        if find_message(session, manager.team_id, f"{KIND}:{manager.user_id}:{week}") is None:
-            drafts.append(digest_draft(session, rules, manager, week, now))
-    return drafts
+        if occurrence is not None:
+            due.append((manager, iso_week_label(occurrence.date())))
+    queued = queued_keys(session, {m.team_id for m, _ in due}, KIND, {week for _, week in due})
+    wanted = [
+        (m, week) for m, week in due if (m.team_id, f"{KIND}:{m.user_id}:{week}") not in queued
+    ]
+    return build_digests(session, rules, wanted, now)
 
 
 def digests_for_week(
     session: Session, rules: ScoringRules, week: str, now: datetime
 ) -> list[Draft]:
     """Every manager's digest for `week`, for the operator command."""
-    return [digest_draft(session, rules, m, week, now) for m in managers(session)]
+    return build_digests(session, rules, [(m, week) for m in managers(session)], now)
 
 
 def refresh_sent_digest(deps: Deps, team_id: str, rep_id: str, week: str) -> bool:

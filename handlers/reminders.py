@@ -142,17 +142,21 @@ def reminder_draft(team_id: str, owner_id: str, overdue: list[AccountPlan], toda
 def overdue_for_team(
     session: Session,
     team_id: str,
-    rep_ids: Collection[str],
+    rep_ids: Collection[str] | None,
     now: datetime,
     *,
     include_snoozed: bool = True,
 ) -> list[OverduePlan]:
-    """The reps' overdue plans for a manager's digest, by rep and then most overdue first.
+    """The reps' overdue plans (None: the whole team's) for digests, by rep, most overdue first.
 
     A snooze quiets the rep's own reminder but, by default, not the manager's view: the plan
     is still past due.
     """
-    plans = plans_of_owners(session, team_id, rep_ids)
+    plans = (
+        all_plans(session, team_id)
+        if rep_ids is None
+        else plans_of_owners(session, team_id, rep_ids)
+    )
     zones = _zones_of(session, {(p.team_id, p.owner_id) for p in plans})
     found = []
     for plan in plans:
@@ -174,7 +178,8 @@ def _zones_of(session: Session, owners: Iterable[tuple[str, str]]) -> dict[tuple
         return {}
     rows = session.execute(
         select(Member.team_id, Member.user_id, Member.tz).where(
-            Member.user_id.in_(sorted({user for _, user in wanted}))
+            Member.team_id.in_(sorted({team for team, _ in wanted})),
+            Member.user_id.in_(sorted({user for _, user in wanted})),
         )
     )
     return {(team, user): tz for team, user, tz in rows if (team, user) in wanted}

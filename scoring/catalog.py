@@ -8,6 +8,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
 from dataclasses import replace as with_changes
+from functools import cached_property
 
 # Words are runs of letters and digits, so "self-led", "self_led" and "Self Led" all read alike;
 # an apostrophe stays inside a word so that "won't" is not "won". Slack escapes "&<>" as
@@ -57,9 +58,10 @@ class ActivityType:
             if not isinstance(alias, str) or not words(alias):
                 raise ValueError(f"Activity `{self.key}` has an empty alias {alias!r}.")
 
-    @property
+    @cached_property
     def names(self) -> tuple[tuple[str, ...], ...]:
-        """Everything a rep may type for this activity: its aliases, key and label."""
+        """Everything a rep may type for this activity: its aliases, key and label (worked out
+        once: every /log matches against all of them)."""
         return tuple(dict.fromkeys(words(n) for n in (*self.aliases, self.key, self.label)))
 
     def describe(self, count: int) -> str:
@@ -94,6 +96,10 @@ class Catalog:
                         f"and `{activity.key}`."
                     )
         object.__setattr__(self, "_by_key", by_key)
+
+    @cached_property
+    def by_name(self) -> dict[tuple[str, ...], ActivityType]:
+        return {name: activity for activity in self.types for name in activity.names}
 
     def get(self, key: str) -> ActivityType | None:
         return self._by_key.get(key)

@@ -136,7 +136,7 @@ def _match_activity(text: str, catalog: Catalog) -> tuple[ActivityType, str]:
     """The activity whose longest name starts `text`, and the text after it."""
     spans = word_spans(text)
     said = tuple(word for word, _, _ in spans)
-    names = {name: activity for activity in catalog for name in activity.names}
+    names = catalog.by_name
     for length in range(len(said), 0, -1):
         activity = names.get(said[:length])
         if activity is not None:

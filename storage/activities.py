@@ -37,6 +37,7 @@ def record_activity(session: Session, new: NewActivity, now: datetime) -> tuple[
         session,
         Activity(**asdict(new), created_at=now),
         lambda: _by_idempotency_key(session, new.team_id, new.idempotency_key),
+        look_first=False,
     )
 
 
@@ -146,10 +147,13 @@ def _soft_delete(session: Session, activity: Activity | None, now: datetime) -> 
 
 
 def rows_by_user_and_week(
-    session: Session, team_id: str, weeks: Collection[str], user_ids: Collection[str]
+    session: Session, team_id: str, weeks: Collection[str], user_ids: Collection[str] | None
 ) -> dict[tuple[str, str], list[tuple[str, int, int]]]:
-    """(user_id, week) -> [(activity_key, count, points)]: a whole team's digest in one query."""
-    rows = session.execute(
+    """(user_id, week) -> [(activity_key, count, points)]: many digests in one query.
+
+    `user_ids` None means everyone in the team, which the (team_id, week, user_id) index serves.
+    """
+    query = (
         select(
             Activity.user_id,
             Activity.week,
@@ -160,12 +164,14 @@ def rows_by_user_and_week(
         .where(
             Activity.team_id == team_id,
             Activity.week.in_(list(weeks)),
-            Activity.user_id.in_(list(user_ids)),
             Activity.deleted_at.is_(None),
         )
         .group_by(Activity.user_id, Activity.week, Activity.activity_key)
         .order_by(Activity.activity_key)
     )
+    if user_ids is not None:
+        query = query.where(Activity.user_id.in_(list(user_ids)))
+    rows = session.execute(query)
     grouped: dict[tuple[str, str], list[tuple[str, int, int]]] = {}
     for user_id, week, key, count, points in rows:
         grouped.setdefault((user_id, week), []).append((key, int(count), int(points)))

@@ -9,13 +9,16 @@ from sqlalchemy.orm import Session
 Row = TypeVar("Row")
 
 
-def insert_once(session: Session, row: Row, find: Callable[[], Row | None]) -> tuple[Row, bool]:
+def insert_once(
+    session: Session, row: Row, find: Callable[[], Row | None], *, look_first: bool = True
+) -> tuple[Row, bool]:
     """(the stored row, whether this call created it).
 
     The insert runs in a SAVEPOINT, so losing a race to a concurrent transaction leaves the
-    caller's own transaction usable and the winner's row is returned instead.
+    caller's own transaction usable and the winner's row is returned instead. `look_first`
+    False skips the up-front SELECT where a repeat is rare (a retried /log).
     """
-    existing = find()
+    existing = find() if look_first else None
     if existing is not None:
         return existing, False
     try:

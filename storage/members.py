@@ -96,6 +96,16 @@ def managers(session: Session) -> list[Member]:
     return list(session.scalars(select(Member).where(has_reps).order_by(Member.id)))
 
 
+def managed_reps(session: Session, team_id: str) -> list[Member]:
+    """Everyone in a team who has a manager: all the digests' rows in one query."""
+    query = select(Member).where(Member.team_id == team_id, Member.manager_id.is_not(None))
+    return list(
+        session.scalars(
+            query.order_by(func.lower(Member.display_name), Member.display_name, Member.user_id)
+        )
+    )
+
+
 def onboarding_reps(session: Session) -> list[Member]:
     """Reps with an onboarding start who still accept nudges, across teams."""
     query = select(Member).where(

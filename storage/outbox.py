@@ -64,6 +64,21 @@ def enqueue(session: Session, draft: Draft, now: datetime) -> tuple[OutboxMessag
     return insert_once(session, message, lambda: find_message(session, draft.team_id, draft.key))
 
 
+def queued_keys(
+    session: Session, teams: Collection[str], kind: str, periods: Collection[str]
+) -> set[tuple[str, str]]:
+    """(team_id, key) of every message of `kind` already queued for these periods, in one
+    query on the (team_id, kind, period) index."""
+    if not periods or not teams:
+        return set()
+    query = select(OutboxMessage.team_id, OutboxMessage.key).where(
+        OutboxMessage.team_id.in_(list(teams)),
+        OutboxMessage.kind == kind,
+        OutboxMessage.period.in_(list(periods)),
+    )
+    return {(team_id, key) for team_id, key in session.execute(query)}
+
+
 def find_message(session: Session, team_id: str, key: str) -> OutboxMessage | None:
     return session.scalars(
         select(OutboxMessage).where(OutboxMessage.team_id == team_id, OutboxMessage.key == key)

@@ -1,0 +1,374 @@
+"""Benchmark 1: signed `/log` requests over loopback HTTP to `tally serve`, against bare Bolt.
+
+`tally serve` runs as production runs it (gunicorn gthread, WEB_CONCURRENCY=2 and
+WEB_THREADS=8, the documented defaults) on SQLite and on PostgreSQL, talking to the fake Slack.
+A bare Bolt app that only acks the same command runs on the same stack. Each load level keeps
+N keep-alive connections busy for a fixed time; every request is a fresh, signed slash command
+(unique trigger_id, so every one is a new entry) from one of many users, with varied activities.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import itertools
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlencode, urlsplit
+
+from bench import Section, scratch_database, table, verdict
+from bot.fakeslack import FakeSlack
+from bot.local_server import free_port, serving
+from bot.web import SLACK_PATH
+
+BOT_TOKEN = "xoxb-bench"
+SIGNING_SECRET = "bench-signing-secret"
+TEAM_ID = "T0BENCH"
+ZONES = (
+    "America/New_York",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "Europe/London",
+    "Asia/Tokyo",
+)
+TEXTS = (
+    "demo self-led",
+    "12 calls",
+    "call x3",
+    "3 emails",
+    "meeting",
+    "2 linkedin connections",
+    "disco mentor-led",
+    "closed won Acme Corp $12,500",
+    "dm convo",
+    "demo booked",
+    "5 dials",
+    "shadow",
+)
+SERVER_ENV = {"WEB_CONCURRENCY": "2", "WEB_THREADS": "8"}  # README: the production defaults
+
+TARGET_RATIO = 0.6
+TARGET_P99_MS = 100.0
+
+
+@dataclass(frozen=True)
+class Mode:
+    users: int
+    levels: tuple[int, ...]
+    seconds: float
+    warm_seconds: float
+    backends: tuple[str, ...]
+
+
+FULL = Mode(
+    users=200, levels=(1, 8, 32), seconds=12, warm_seconds=3, backends=("sqlite", "postgresql")
+)
+QUICK = Mode(
+    users=60, levels=(1, 8, 32), seconds=4, warm_seconds=1, backends=("sqlite", "postgresql")
+)
+SMOKE = Mode(users=4, levels=(2,), seconds=0.5, warm_seconds=0, backends=("sqlite",))
+
+
+@dataclass
+class Load:
+    """The outcome of one load level against one server."""
+
+    connections: int
+    seconds: float
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    error_samples: list[str] = field(default_factory=list)
+
+    @property
+    def throughput(self) -> float:
+        return len(self.latencies_ms) / self.seconds
+
+    def percentile(self, p: float) -> float:
+        if not self.latencies_ms:
+            return float("nan")
+        ordered = sorted(self.latencies_ms)
+        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+class SlashCommands:
+    """Builds signed `/log` requests the way Slack sends them: form-encoded, v0 HMAC-signed."""
+
+    def __init__(self, users: list[str], response_base: str):
+        self._users = users
+        self._response_base = response_base
+        self._counter = itertools.count()
+        self._secret = SIGNING_SECRET.encode()
+
+    def next(self) -> tuple[bytes, dict[str, str]]:
+        n = next(self._counter)
+        user = self._users[(n * 7919) % len(self._users)]
+        fields = {
+            "token": "bench-verification-token",
+            "team_id": TEAM_ID,
+            "team_domain": "bench",
+            "channel_id": "C0GENERAL",
+            "channel_name": "general",
+            "user_id": user,
+            "user_name": user.lower(),
+            "command": "/log",
+            "text": TEXTS[(n * 31 + n // len(self._users)) % len(TEXTS)],
+            "api_app_id": "A0TALLY",
+            "is_enterprise_install": "false",
+            "trigger_id": f"{n}.{secrets.token_hex(12)}",
+            "response_url": f"{self._response_base}/response/{n}",
+        }
+        body = urlencode(fields)
+        stamp = str(int(time.time()))
+        digest = hmac.new(self._secret, f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Slack-Request-Timestamp": stamp,
+            "X-Slack-Signature": f"v0={digest}",
+        }
+        return body.encode(), headers
+
+
+def run_load(
+    url: str,
+    commands: SlashCommands,
+    connections: int,
+    seconds: float,
+    accept: Callable[[int, bytes], bool],
+) -> Load:
+    """Keep `connections` keep-alive connections busy for `seconds`; one thread each."""
+    target = urlsplit(url)
+    result = Load(connections=connections, seconds=seconds)
+    lock = threading.Lock()
+    start = threading.Barrier(connections + 1)
+    deadline = [0.0]
+
+    def worker() -> None:
+        latencies: list[float] = []
+        errors: list[str] = []
+        connection = http.client.HTTPConnection(target.hostname, target.port, timeout=15)
+        start.wait()
+        while time.perf_counter() < deadline[0]:
+            body, headers = commands.next()
+            began = time.perf_counter()
+            try:
+                connection.request("POST", SLACK_PATH, body=body, headers=headers)
+                response = connection.getresponse()
+                data = response.read()
+                status = response.status
+                if response.will_close:
+                    connection.close()
+            except (OSError, http.client.HTTPException) as error:
+                errors.append(f"{type(error).__name__}: {error}")
+                connection.close()
+                connection = http.client.HTTPConnection(target.hostname, target.port, timeout=15)
+                continue
+            elapsed = (time.perf_counter() - began) * 1000
+            if accept(status, data):
+                latencies.append(elapsed)
+            else:
+                errors.append(f"HTTP {status}: {data[:200]!r}")
+        connection.close()
+        with lock:
+            result.latencies_ms.extend(latencies)
+            result.errors += len(errors)
+            result.error_samples.extend(errors[: 3 - len(result.error_samples)])
+
+    threads = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
+    for thread in threads:
+        thread.start()
+    deadline[0] = time.perf_counter() + seconds
+    start.wait()
+    for thread in threads:
+        thread.join()
+    return result
+
+
+def tally_accepts(status: int, body: bytes) -> bool:
+    """A stored entry's receipt carries the Undo button; anything else is an error here."""
+    return status == 200 and b'"action_id"' in body
+
+
+def bare_accepts(status: int, _body: bytes) -> bool:
+    return status == 200
+
+
+@contextmanager
+def serving_bare(env: Mapping[str, str], startup_seconds: float = 30.0) -> Iterator[str]:
+    """`python -m bench.bare_bolt` as `bot.local_server.serving` runs `tally serve`."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    with tempfile.TemporaryDirectory(prefix="bench-bare-") as logs:
+        log_path = Path(logs) / "serve.log"
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "bench.bare_bolt"],
+                env={**os.environ, **env, "PORT": str(port)},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+            try:
+                deadline = time.monotonic() + startup_seconds
+                while not _healthy(url):
+                    if process.poll() is not None or time.monotonic() > deadline:
+                        raise RuntimeError(
+                            f"bare Bolt did not start:\n{log_path.read_text()[-3000:]}"
+                        )
+                    time.sleep(0.1)
+                yield url
+            finally:
+                process.terminate()
+                try:
+                    process.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def _healthy(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def _measure(
+    name: str,
+    url: str,
+    mode: Mode,
+    commands: SlashCommands,
+    accept: Callable[[int, bytes], bool],
+    log: Callable[[str], None],
+) -> dict[int, Load]:
+    if mode.warm_seconds:
+        run_load(url, commands, 8, mode.warm_seconds, accept)
+    loads = {}
+    for level in mode.levels:
+        load = run_load(url, commands, level, mode.seconds, accept)
+        loads[level] = load
+        log(
+            f"  {name:<18} {level:>2} conn: {load.throughput:7.1f} req/s  "
+            f"p50 {load.percentile(50):6.1f} ms  p99 {load.percentile(99):6.1f} ms  "
+            f"errors {load.errors}"
+        )
+        for sample in load.error_samples:
+            log(f"    e.g. {sample}")
+    return loads
+
+
+def run(mode: Mode, log: Callable[[str], None] = print) -> Section:
+    users = [f"U0B{n:05d}" for n in range(mode.users)]
+    results: dict[str, dict[int, Load]] = {}
+    with FakeSlack(team_id=TEAM_ID) as slack:
+        for n, user in enumerate(users):
+            slack.add_user(user, f"rep{n}", tz=ZONES[n % len(ZONES)])
+        commands = SlashCommands(users, slack.base_url)
+        env = {
+            "SLACK_BOT_TOKEN": BOT_TOKEN,
+            "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+            "SLACK_API_URL": slack.url,
+            "TALLY_ADMINS": "",
+            **SERVER_ENV,
+        }
+        with serving_bare(env) as url:
+            results["bare Bolt"] = _measure(
+                "bare Bolt", url + "", mode, commands, bare_accepts, log
+            )
+        for backend in mode.backends:
+            with (
+                scratch_database(backend, "cmd") as database_url,
+                serving(env | {"DATABASE_URL": database_url}) as url,
+            ):
+                # Pre-warm: every user's first /log fetches their profile (users.info) once.
+                before = len(slack.calls_to("users.info"))
+                prewarm = SlashCommands(users, slack.base_url)
+                for _ in users:
+                    body, headers = prewarm.next()
+                    _post(url, body, headers)
+                looked_up = len(slack.calls_to("users.info")) - before
+                name = f"Tally ({backend})"
+                results[name] = _measure(name, url, mode, commands, tally_accepts, log)
+                during = len(slack.calls_to("users.info")) - before - looked_up
+                log(f"  {name}: users.info calls during prewarm {looked_up}, during load {during}")
+    return _section(mode, results)
+
+
+def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
+    request = urllib.request.Request(url + SLACK_PATH, data=body, headers=headers, method="POST")
+    with urllib.request.urlopen(request, timeout=15) as response:
+        response.read()
+
+
+def _section(mode: Mode, results: dict[str, dict[int, Load]]) -> Section:
+    bare = results["bare Bolt"]
+    rows = []
+    all_met = True
+    top = max(mode.levels)
+    for name, loads in results.items():
+        for level, load in loads.items():
+            ratio = load.throughput / bare[level].throughput if bare[level].throughput else 0.0
+            is_tally = name != "bare Bolt"
+            checks = []
+            if is_tally:
+                ok_ratio = ratio >= TARGET_RATIO
+                ok_errors = load.errors == 0
+                checks.append(verdict(ok_ratio and ok_errors))
+                if level == top:
+                    ok_p99 = load.percentile(99) <= TARGET_P99_MS
+                    checks[-1] = verdict(ok_ratio and ok_errors and ok_p99)
+                    all_met &= ok_ratio and ok_errors and ok_p99
+                else:
+                    all_met &= ok_ratio and ok_errors
+            rows.append(
+                [
+                    name,
+                    level,
+                    len(load.latencies_ms),
+                    f"{load.throughput:.1f}",
+                    f"{load.percentile(50):.1f}",
+                    f"{load.percentile(99):.1f}",
+                    load.errors,
+                    f"{ratio:.2f}" if is_tally else "1.00 (baseline)",
+                    checks[0] if checks else "",
+                ]
+            )
+    body = "\n".join(
+        [
+            f"Signed `/log` requests on loopback, {mode.seconds:g} s per level after a "
+            f"{mode.warm_seconds:g} s warm-up, {mode.users} users (profiles cached by a pre-warm "
+            f"request each), {len(TEXTS)} activity phrasings; keep-alive connections, one "
+            f"thread each. Servers: gunicorn gthread, WEB_CONCURRENCY=2, WEB_THREADS=8. The load "
+            "generator shares the machine's 2 cores with the server.",
+            "",
+            f"Targets: throughput Tally/bare ≥ {TARGET_RATIO} at every level, p99 ≤ "
+            f"{TARGET_P99_MS:g} ms at {top} connections, zero errors.",
+            "",
+            table(
+                [
+                    "server",
+                    "connections",
+                    "requests",
+                    "req/s",
+                    "p50 ms",
+                    "p99 ms",
+                    "errors",
+                    "Tally/bare req/s",
+                    "target",
+                ],
+                rows,
+            ),
+        ]
+    )
+    return Section("command", "1. Command path under load (`/log`)", body, all_met)

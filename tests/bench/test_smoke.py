@@ -1,0 +1,47 @@
+"""Each benchmark in a tiny mode, so the harness cannot rot (the real run is `python -m bench`)."""
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bench import command_path, fanout, friday
+from bot.fakeslack import FakeSlack, RateLimits
+
+
+def _quiet(_line: str) -> None:
+    pass
+
+
+def test_command_path_smoke() -> None:
+    section = command_path.run(command_path.SMOKE, log=_quiet)
+    assert "bare Bolt" in section.body and "Tally (sqlite)" in section.body
+
+
+def test_friday_smoke() -> None:
+    section = friday.run(friday.SMOKE, log=_quiet)
+    assert "40 reps" in section.body and "(×" in section.body
+
+
+def test_fanout_smoke_loses_and_duplicates_nothing() -> None:
+    section = fanout.run(fanout.SMOKE, log=_quiet)
+    row = next(line for line in section.body.splitlines() if line.startswith("| 15 "))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert cells[4:6] == ["0", "0"]  # lost, duplicated
+
+
+def test_fake_slack_limits_are_off_by_default_and_answer_429_when_on() -> None:
+    with FakeSlack() as plain:
+        assert plain.enforcer is None
+    now = [0.0]
+    with FakeSlack(rate_limits=RateLimits(clock=lambda: now[0])) as limited:
+        client = WebClient(token="xoxb-test", base_url=limited.url, retry_handlers=[])
+        for n in range(10):  # tier 3: a burst of 10, then 50 a minute
+            client.conversations_open(users=f"U{n}")
+        try:
+            client.conversations_open(users="U10")
+        except SlackApiError as error:
+            assert error.response.status_code == 429
+            assert error.response.headers["Retry-After"] == "2"
+        else:
+            raise AssertionError("the 11th call in a burst should be rate-limited")
+        now[0] = 1.2
+        client.conversations_open(users="U10")
