@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from slack_bolt import Ack, App
@@ -21,8 +20,6 @@ from scoring.weeks import local_date
 from storage.activities import undo_latest
 from storage.members import get_member
 from storage.models import Member
-
-log = logging.getLogger(__name__)
 
 
 def register(app: App) -> None:
@@ -76,14 +73,9 @@ def _undo_latest(deps: Deps, team_id: str, user_id: str) -> tuple[dict[str, Any]
 
 
 def after_change(deps: Deps, client: WebClient, member: Member, week: str | None) -> None:
-    """Runs after the reply is on its way: keep a sent digest true and a day-old profile fresh.
-
-    Failures are logged, not shown: the rep's entry is already stored and confirmed.
-    """
-    try:
-        if week is not None:
-            refresh_sent_digest(deps, member.team_id, member.user_id, week)
-        if profile_is_stale(deps, member):
-            fetch_profile(deps, client, member.team_id, member.user_id)
-    except Exception:
-        log.exception("follow-up after a change by %s failed", member.user_id)
+    """Runs after the reply is on its way (failures are logged by `defer`, not shown: the entry
+    is already stored and confirmed): keep a sent digest true and a day-old profile fresh."""
+    if week is not None:
+        refresh_sent_digest(deps, member.team_id, member.user_id, week)
+    if profile_is_stale(deps, member):
+        fetch_profile(deps, client, member.team_id, member.user_id)
