@@ -21,7 +21,12 @@ from bot.web import wsgi_app
 
 
 def bare_app(settings: Settings) -> App:
-    app = App(client=web_client(settings), signing_secret=settings.slack_signing_secret)
+    """Configured as Tally's app is (process_before_response), so the ratio compares listeners."""
+    app = App(
+        client=web_client(settings),
+        signing_secret=settings.slack_signing_secret,
+        process_before_response=True,
+    )
 
     @app.command("/log")
     def ack_only(ack: Ack) -> None:

@@ -6,11 +6,17 @@ from typing import Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
+from sqlalchemy.orm import Session
 
 from handlers.deps import Deps
 from handlers.digest import refresh_sent_digest
 from handlers.log_modal import log_modal
-from handlers.people import fetch_profile, member_with_profile, profile_is_stale
+from handlers.people import (
+    fetch_profile,
+    in_one_transaction,
+    member_with_profile,
+    profile_is_stale,
+)
 from handlers.recording import logged_message, record_entry, undone_message
 from handlers.render import message, say
 from handlers.reports import week_report
@@ -35,6 +41,14 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
         catalog, goal = deps.rules.catalog, deps.rules.weekly_goal
         ack(response_type="ephemeral", **message(say("log_help", catalog=catalog, goal=goal)))
         return
+    if word not in ("", "undo"):
+        key = f"cmd:{command['trigger_id']}"
+        member, (reply, week) = in_one_transaction(
+            deps, client, team_id, user_id, lambda s, m: _log_text(deps, s, m, text, key)
+        )
+        ack(response_type="ephemeral", **reply)
+        deps.defer(lambda: after_change(deps, client, member, week))
+        return
     member = member_with_profile(deps, client, team_id, user_id)
     if not text:
         ack()
@@ -48,17 +62,20 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
         reply, week = _undo_latest(deps, team_id, user_id)
         ack(response_type="ephemeral", **reply)
         deps.defer(lambda: after_change(deps, client, member, week))
-        return
+
+
+def _log_text(
+    deps: Deps, session: Session, member: Member, text: str, key: str
+) -> tuple[dict[str, Any], str | None]:
+    """The reply, and the week that changed (None when the text was refused)."""
     try:
         parsed = parse_log_text(text, deps.rules.catalog, local_date(deps.clock(), member.tz))
     except LogParseError as error:
-        ack(response_type="ephemeral", **message(say("parse_error", message=error.message)))
-        return
+        return message(say("parse_error", message=error.message)), None
     logged = record_entry(
-        deps, member, parsed, source="slash", key=f"cmd:{command['trigger_id']}", logged_by=user_id
+        deps, session, member, parsed, source="slash", key=key, logged_by=member.user_id
     )
-    ack(response_type="ephemeral", **logged_message(deps, logged))
-    deps.defer(lambda: after_change(deps, client, member, logged.entry.week))
+    return logged_message(deps, logged), logged.entry.week
 
 
 def _undo_latest(deps: Deps, team_id: str, user_id: str) -> tuple[dict[str, Any], str | None]:
@@ -75,7 +92,7 @@ def _undo_latest(deps: Deps, team_id: str, user_id: str) -> tuple[dict[str, Any]
 def after_change(deps: Deps, client: WebClient, member: Member, week: str | None) -> None:
     """Runs after the reply is on its way (failures are logged by `defer`, not shown: the entry
     is already stored and confirmed): keep a sent digest true and a day-old profile fresh."""
-    if week is not None:
+    if week is not None and member.manager_id is not None:
         refresh_sent_digest(deps, member.team_id, member.user_id, week)
     if profile_is_stale(deps, member):
         fetch_profile(deps, client, member.team_id, member.user_id)

@@ -195,9 +195,16 @@ def submit_log(
         ack(response_action="errors", errors=errors)
         return
     source = json.loads(view.get("private_metadata") or "{}").get("source", "modal")
-    logged = record_entry(
-        deps, member, parsed, source=source, key=f"view:{view['id']}", logged_by=user_id
-    )
+    with deps.sessions.begin() as session:
+        logged = record_entry(
+            deps,
+            session,
+            member,
+            parsed,
+            source=source,
+            key=f"view:{view['id']}",
+            logged_by=user_id,
+        )
     ack(response_action="update", view=result_view(logged_message(deps, logged)["blocks"]))
     deps.defer(lambda: refresh_sent_digest(deps, team_id, user_id, logged.entry.week))
 

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
+from sqlalchemy.orm import Session
 
 from handlers.deps import Deps
 from storage.members import ensure_member, get_member, save_profile
@@ -17,6 +20,7 @@ from storage.models import Member
 log = logging.getLogger(__name__)
 
 PROFILE_MAX_AGE = timedelta(days=1)
+Result = TypeVar("Result")
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _PLAIN_NAME = re.compile(r"(?<![<\w])@([\w.\-]+)")
 
@@ -94,6 +98,24 @@ def member_with_profile(deps: Deps, client: WebClient, team_id: str, user_id: st
     if member is not None and member.tz_checked_at is not None:
         return member
     return fetch_profile(deps, client, team_id, user_id)
+
+
+def in_one_transaction(
+    deps: Deps,
+    client: WebClient,
+    team_id: str,
+    user_id: str,
+    work: Callable[[Session, Member], Result],
+) -> tuple[Member, Result]:
+    """Read the member and do `work` in one write transaction (the /log hot path); only a
+    person Tally has never profiled costs a users.info call and a second transaction."""
+    with deps.sessions.begin() as session:
+        member = get_member(session, team_id, user_id)
+        if member is not None and member.tz_checked_at is not None:
+            return member, work(session, member)
+    member = fetch_profile(deps, client, team_id, user_id)
+    with deps.sessions.begin() as session:
+        return member, work(session, member)
 
 
 def profile_is_stale(deps: Deps, member: Member) -> bool:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Any
 
 from slack_sdk.models.blocks import ButtonElement
+from sqlalchemy.orm import Session
 
 from handlers.deps import Deps
 from handlers.ids import Action
@@ -29,9 +30,16 @@ class Logged:
 
 
 def record_entry(
-    deps: Deps, member: Member, parsed: ParsedLog, *, source: str, key: str, logged_by: str
+    deps: Deps,
+    session: Session,
+    member: Member,
+    parsed: ParsedLog,
+    *,
+    source: str,
+    key: str,
+    logged_by: str,
 ) -> Logged:
-    """One short transaction: insert (once per idempotency key), look for a twin, read the week."""
+    """Within the caller's transaction: insert (once per key), look for a twin, read the week."""
     now = deps.clock()
     when = happened_at(parsed.day, member.tz, now)
     day = local_date(when, member.tz)
@@ -50,18 +58,17 @@ def record_entry(
         logged_by=logged_by,
         idempotency_key=key,
     )
-    with deps.sessions.begin() as session:
-        entry, _created = record_activity(session, new, now)
-        twin = find_recent_duplicate(
-            session,
-            member.team_id,
-            member.user_id,
-            entry.activity_key,
-            entry.count,
-            since=entry.created_at - DUPLICATE_WINDOW,
-            exclude_id=entry.id,
-        )
-        report = week_report(session, deps.rules, member, now)
+    entry, _created = record_activity(session, new, now)
+    twin = find_recent_duplicate(
+        session,
+        member.team_id,
+        member.user_id,
+        entry.activity_key,
+        entry.count,
+        since=entry.created_at - DUPLICATE_WINDOW,
+        exclude_id=entry.id,
+    )
+    report = week_report(session, deps.rules, member, now)
     seconds = int((entry.created_at - twin.created_at).total_seconds()) if twin else None
     return Logged(entry=entry, duplicate_seconds=seconds, report=report)
 
