@@ -167,7 +167,6 @@ def rows_by_user_and_week(
             Activity.deleted_at.is_(None),
         )
         .group_by(Activity.user_id, Activity.week, Activity.activity_key)
-        .order_by(Activity.activity_key)
     )
     if user_ids is not None:
         query = query.where(Activity.user_id.in_(list(user_ids)))
