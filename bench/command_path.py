@@ -13,24 +13,18 @@ import hashlib
 import hmac
 import http.client
 import itertools
-import os
 import secrets
-import subprocess
-import sys
-import tempfile
 import threading
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 from bench import Section, scratch_database, table, verdict
 from bot.fakeslack import FakeSlack
-from bot.local_server import free_port, serving
+from bot.local_server import serving
 from bot.web import SLACK_PATH
 
 BOT_TOKEN = "xoxb-bench"
@@ -204,46 +198,6 @@ def bare_accepts(status: int, _body: bytes) -> bool:
     return status == 200
 
 
-@contextmanager
-def serving_bare(env: Mapping[str, str], startup_seconds: float = 30.0) -> Iterator[str]:
-    """`python -m bench.bare_bolt` as `bot.local_server.serving` runs `tally serve`."""
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with tempfile.TemporaryDirectory(prefix="bench-bare-") as logs:
-        log_path = Path(logs) / "serve.log"
-        with log_path.open("w") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "bench.bare_bolt"],
-                env={**os.environ, **env, "PORT": str(port)},
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-            try:
-                deadline = time.monotonic() + startup_seconds
-                while not _healthy(url):
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(
-                            f"bare Bolt did not start:\n{log_path.read_text()[-3000:]}"
-                        )
-                    time.sleep(0.1)
-                yield url
-            finally:
-                process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
-
-
-def _healthy(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def _measure(
     name: str,
     url: str,
@@ -282,7 +236,7 @@ def run(mode: Mode, log: Callable[[str], None] = print) -> Section:
             "TALLY_ADMINS": "",
             **SERVER_ENV,
         }
-        with serving_bare(env) as url:
+        with serving(env, module=("bench.bare_bolt",)) as url:
             results["bare Bolt"] = _measure(
                 "bare Bolt", url + "", mode, commands, bare_accepts, log
             )

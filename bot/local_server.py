@@ -30,15 +30,23 @@ def _healthy(url: str) -> bool:
 
 
 @contextmanager
-def serving(env: Mapping[str, str], *, startup_seconds: float = 30.0) -> Iterator[str]:
-    """Yield the server's base URL once /healthz answers; the server's log is kept for failures."""
+def serving(
+    env: Mapping[str, str],
+    *,
+    module: tuple[str, ...] = ("bot.cli", "serve"),
+    startup_seconds: float = 30.0,
+) -> Iterator[str]:
+    """Yield the server's base URL once /healthz answers; the server's log is kept for failures.
+
+    `module` is what `python -m` runs: `tally serve` by default, or a benchmark's baseline app.
+    """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="tally-serve-") as logs:
         log_path = Path(logs) / "serve.log"
         with log_path.open("w") as log:
             process = subprocess.Popen(
-                [sys.executable, "-m", "bot.cli", "serve"],
+                [sys.executable, "-m", *module],
                 env={**os.environ, **env, "PORT": str(port)},
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -48,7 +56,7 @@ def serving(env: Mapping[str, str], *, startup_seconds: float = 30.0) -> Iterato
                 while not _healthy(url):
                     if process.poll() is not None or time.monotonic() > deadline:
                         tail = log_path.read_text()[-3000:]
-                        raise RuntimeError(f"tally serve did not start:\n{tail}")
+                        raise RuntimeError(f"{' '.join(module)} did not start:\n{tail}")
                     time.sleep(0.1)
                 yield url
             finally:

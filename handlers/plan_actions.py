@@ -7,6 +7,7 @@ can keep working through the rest of the list.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -28,32 +29,26 @@ ALL_DONE = ":tada: *All caught up* — every plan in this reminder is reviewed o
 
 
 def register(app: App) -> None:
-    app.action(Action.PLAN_REVIEWED)(review_plan)
-    app.action(Action.PLAN_SNOOZE)(snooze_plan)
+    app.action(Action.PLAN_REVIEWED)(_button("reviewed"))
+    app.action(Action.PLAN_SNOOZE)(_button("snoozed"))
 
 
-def review_plan(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-    deps: Deps,
-) -> None:
-    ack()
-    _change_plan(body, action, respond, client, deps, "reviewed")
+def _button(change: str) -> Callable[..., None]:
+    """The listener for one of the reminder's two buttons; both update the reminder in place."""
 
+    def press(
+        ack: Ack,
+        body: dict[str, Any],
+        action: dict[str, Any],
+        respond: Respond,
+        client: WebClient,
+        deps: Deps,
+    ) -> None:
+        ack()
+        _change_plan(body, action, respond, client, deps, change)
 
-def snooze_plan(
-    ack: Ack,
-    body: dict[str, Any],
-    action: dict[str, Any],
-    respond: Respond,
-    client: WebClient,
-    deps: Deps,
-) -> None:
-    ack()
-    _change_plan(body, action, respond, client, deps, "snoozed")
+    press.__name__ = f"plan_{change}"
+    return press
 
 
 def _change_plan(
