@@ -97,7 +97,7 @@ def run(mode: Mode, log: Callable[[str], None] = print) -> Section:
         sessions = make_session_factory(engine)
         rules = load_settings({}, slack=False).rules
         with sessions.begin() as session:
-            drafts = digests_for_week(session, rules, week, NOW)[: mode.messages]
+            drafts = list(digests_for_week(session, rules, week, NOW))[: mode.messages]
             for draft in drafts:
                 enqueue(session, draft, utc_now())
         log(f"  queued {len(drafts)} digests; delivering at time scale ×{mode.time_scale:g}")

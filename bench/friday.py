@@ -255,10 +255,13 @@ def measure(url: str) -> dict[str, Any]:
         return value
 
     with sessions() as session:
-        drafts = timed("digests", lambda: digests_for_week(session, rules, week, NOW))
-        result["digest_count"] = len(drafts)
+        # Counted as they stream, as `tally digest` enqueues them, so RSS is what a run holds.
+        drafts = timed(
+            "digests", lambda: sum(1 for _ in digests_for_week(session, rules, week, NOW))
+        )
+        result["digest_count"] = drafts
     with sessions() as session:
-        timed("digests_again", lambda: digests_for_week(session, rules, week, NOW))
+        timed("digests_again", lambda: sum(1 for _ in digests_for_week(session, rules, week, NOW)))
     with sessions() as session:
         board = timed(
             "leaderboard", lambda: leaderboard_draft(session, rules, TEAM_ID, "C0BOARD", week)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 SETTLE_SECONDS = 60.0
 SETTLE_POLL = 0.2
 
-DraftsFor = Callable[[Session, datetime], Sequence[Draft]]
+DraftsFor = Callable[[Session, datetime], Iterable[Draft]]
 
 
 @dataclass
@@ -41,7 +41,7 @@ class JobSummary:
         return f"{what}: {self.sent} sent, {self.already} already sent, {self.failed} failed"
 
 
-def record_drafts(session: Session, drafts: Sequence[Draft], now: datetime) -> tuple[list, int]:
+def record_drafts(session: Session, drafts: Iterable[Draft], now: datetime) -> tuple[list, int]:
     """Enqueue each draft once; return the (team_id, key) pairs still to deliver and how many
     had already gone out."""
     pending, already = [], 0
@@ -112,10 +112,10 @@ def due_drafts(settings: Settings) -> DraftsFor:
     """Everything the schedule says is due now, each in its recipient's own zone."""
     rules, schedules = settings.rules, settings.schedules
 
-    def drafts(session: Session, now: datetime) -> list[Draft]:
-        found = due_digests(session, rules, schedules.digest, now)
+    def drafts(session: Session, now: datetime) -> Iterator[Draft]:
+        yield from due_digests(session, rules, schedules.digest, now)
         if settings.leaderboard_channel:
-            found += due_leaderboards(
+            yield from due_leaderboards(
                 session,
                 rules,
                 schedules.leaderboard,
@@ -123,9 +123,8 @@ def due_drafts(settings: Settings) -> DraftsFor:
                 schedules.leaderboard_tz,
                 now,
             )
-        found += reminder_drafts(session, schedules.reminders, now)
-        found += nudges_due(session, rules, schedules.nudges, now)
-        return found
+        yield from reminder_drafts(session, schedules.reminders, now)
+        yield from nudges_due(session, rules, schedules.nudges, now)
 
     return drafts
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -16,7 +16,7 @@ from scoring.schedule import Slot, due_weekly, monday_noon_after
 from scoring.tally import WeekTally, progress_bar, tally_week
 from scoring.weeks import in_goal_window, iso_week_label, onboarding_week, parse_iso_week, zone
 from storage.activities import rows_by_user_and_week
-from storage.members import get_member, managed_reps, managers, team_of
+from storage.members import get_member, managers, reps_of_managers
 from storage.models import Member
 from storage.outbox import Draft, find_message, queued_keys, request_update
 
@@ -40,6 +40,7 @@ class RepWeek:
 RowsByUserWeek = dict[tuple[str, str], list[tuple[str, int, int]]]
 # Past this many people, one team-wide query beats a long IN list (and PostgreSQL's 65k limit).
 IN_LIST_LIMIT = 1000
+MANAGERS_PER_CHUNK = 100
 
 
 def _last_week(week: str) -> str:
@@ -109,41 +110,52 @@ def _render(
 
 def build_digests(
     session: Session, rules: ScoringRules, wanted: Sequence[tuple[Member, str]], now: datetime
-) -> list[Draft]:
-    """Many managers' digests from three queries per team — reps, weekly rows, plans — so a
-    Friday costs what the number of reps does, not one round trip per manager."""
-    drafts = []
+) -> Iterator[Draft]:
+    """Many managers' digests, a chunk of managers at a time: four queries per chunk (reps,
+    both weeks' rows, plans, zones), so a Friday costs what the number of reps does, and memory
+    stays that of one chunk however large the workspace."""
     by_team: dict[str, list[tuple[Member, str]]] = {}
     for manager, week in wanted:
         by_team.setdefault(manager.team_id, []).append((manager, week))
-    for team_id, group in by_team.items():
-        if len(group) == 1:
-            reps = team_of(session, team_id, group[0][0].user_id)
-        else:
-            reps = managed_reps(session, team_id)
-        rep_ids = [r.user_id for r in reps] if len(reps) <= IN_LIST_LIMIT else None
-        weeks = {w for _, w in group} | {_last_week(w) for _, w in group}
-        rows = rows_by_user_and_week(session, team_id, weeks, rep_ids) if reps else {}
-        overdue: dict[str, list[OverduePlan]] = {}
-        for plan in overdue_for_team(session, team_id, rep_ids, now) if reps else []:
-            overdue.setdefault(plan.owner_id, []).append(plan)
-        reps_of: dict[str, list[Member]] = {}
-        for rep in reps:
-            reps_of.setdefault(rep.manager_id or "", []).append(rep)
-        for manager, week in group:
-            team = reps_of.get(manager.user_id, [])
-            plans = [p for rep in team for p in overdue.get(rep.user_id, [])]
-            drafts.append(_render(rules, manager, week, team, rows, plans))
-    return drafts
+    for team_id, team_group in by_team.items():
+        for start in range(0, len(team_group), MANAGERS_PER_CHUNK):
+            yield from _chunk(
+                session, rules, team_id, team_group[start : start + MANAGERS_PER_CHUNK], now
+            )
+
+
+def _chunk(
+    session: Session,
+    rules: ScoringRules,
+    team_id: str,
+    group: Sequence[tuple[Member, str]],
+    now: datetime,
+) -> Iterator[Draft]:
+    reps = reps_of_managers(session, team_id, {m.user_id for m, _ in group})
+    rep_ids = [r.user_id for r in reps] if len(reps) <= IN_LIST_LIMIT else None
+    weeks = {w for _, w in group} | {_last_week(w) for _, w in group}
+    rows = rows_by_user_and_week(session, team_id, weeks, rep_ids) if reps else {}
+    overdue: dict[str, list[OverduePlan]] = {}
+    for plan in overdue_for_team(session, team_id, rep_ids, now) if reps else []:
+        overdue.setdefault(plan.owner_id, []).append(plan)
+    reps_of: dict[str, list[Member]] = {}
+    for rep in reps:
+        reps_of.setdefault(rep.manager_id or "", []).append(rep)
+    for manager, week in group:
+        team = reps_of.get(manager.user_id, [])
+        plans = [p for rep in team for p in overdue.get(rep.user_id, [])]
+        yield _render(rules, manager, week, team, rows, plans)
 
 
 def digest_draft(
     session: Session, rules: ScoringRules, manager: Member, week: str, now: datetime
 ) -> Draft:
-    return build_digests(session, rules, [(manager, week)], now)[0]
+    return next(build_digests(session, rules, [(manager, week)], now))
 
 
-def due_digests(session: Session, rules: ScoringRules, slot: Slot, now: datetime) -> list[Draft]:
+def due_digests(
+    session: Session, rules: ScoringRules, slot: Slot, now: datetime
+) -> Iterator[Draft]:
     """Digests whose Friday moment has passed in each manager's zone and that aren't queued yet."""
     due = []
     for manager in managers(session):
@@ -159,8 +171,8 @@ def due_digests(session: Session, rules: ScoringRules, slot: Slot, now: datetime
 
 def digests_for_week(
     session: Session, rules: ScoringRules, week: str, now: datetime
-) -> list[Draft]:
-    """Every manager's digest for `week`, for the operator command."""
+) -> Iterator[Draft]:
+    """Every manager's digest for `week`, for the operator command (drafted as it enqueues)."""
     return build_digests(session, rules, [(m, week) for m in managers(session)], now)
 
 

@@ -1,5 +1,6 @@
 """Members: who someone is, which zone their week runs in, and who manages them."""
 
+from collections.abc import Collection
 from datetime import date, datetime
 
 from sqlalchemy import func, select
@@ -96,9 +97,11 @@ def managers(session: Session) -> list[Member]:
     return list(session.scalars(select(Member).where(has_reps).order_by(Member.id)))
 
 
-def managed_reps(session: Session, team_id: str) -> list[Member]:
-    """Everyone in a team who has a manager: all the digests' rows in one query."""
-    query = select(Member).where(Member.team_id == team_id, Member.manager_id.is_not(None))
+def reps_of_managers(session: Session, team_id: str, manager_ids: Collection[str]) -> list[Member]:
+    """Several managers' reps in one query on (team_id, manager_id), ordered as `team_of`."""
+    query = select(Member).where(
+        Member.team_id == team_id, Member.manager_id.in_(list(manager_ids))
+    )
     return list(
         session.scalars(
             query.order_by(func.lower(Member.display_name), Member.display_name, Member.user_id)
