@@ -422,11 +422,11 @@ def _growth(mode: Mode, results: dict[tuple[str, Size], dict[str, Any]]) -> tupl
         "What keeps it flat in stored rows: every Friday query filters on the week label and "
         "is served by `ix_activities_team_id_week_user_id` (team_id, week, user_id), and rows "
         "arrive in time order, so only the digest week's and the previous week's rows are "
-        "read, whatever the history length. All digests of a team are built from a handful "
-        "of queries (`handlers.digest.build_digests`: reps, both weeks' rows, plans, zones), "
-        "so the cost is Python work per rep and grows with reps. Peak memory grows with reps "
-        "too: a run builds every draft before enqueueing them, which passes 250 MB beyond "
-        "about 10,000 reps.",
+        "read, whatever the history length. All digests of a team are built from four queries "
+        "of queries per chunk of 100 managers (`handlers.digest.build_digests`: reps, both "
+        "weeks' rows, plans, zones), so the cost is Python work per rep and grows linearly "
+        "with reps, and drafts stream into the outbox a chunk at a time, so peak memory stays "
+        "flat whatever the workspace size.",
     ]
     return "\n".join(lines), ok
 
