@@ -85,6 +85,9 @@ class AccountPlan(Base):
     __table_args__ = (
         UniqueConstraint("team_id", "owner_id", "account_key"),
         Index(None, "team_id", "owner_id"),
+        # Plans are deleted for real; without AUTOINCREMENT SQLite would hand a removed plan's id
+        # to the next one, and an old reminder's button would act on the new plan.
+        {"sqlite_autoincrement": True},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

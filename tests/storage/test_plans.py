@@ -146,3 +146,15 @@ def test_removing_a_plan_frees_the_name(session_factory: sessionmaker[Session]) 
         assert remove_plan(session, plan_id, ANA) is None
         assert plans_of(session, "T1", ANA) == []
         _add(session, "acme corp")
+
+
+def test_a_removed_plans_id_is_never_given_to_the_next_plan(session_factory) -> None:
+    now = NOW
+    with session_factory.begin() as session:
+        first, _ = add_plan(session, "T1", "U1", "Acme", MONTHLY, date(2026, 11, 1), "U1", now)
+        first_id = first.id
+        remove_plan(session, first_id, "U1")
+    with session_factory.begin() as session:
+        second, _ = add_plan(session, "T1", "U1", "Globex", MONTHLY, date(2026, 11, 1), "U1", now)
+
+    assert second.id != first_id
