@@ -6,7 +6,7 @@ import json
 from datetime import date
 from typing import Any
 
-from slack_bolt import Ack, App
+from slack_bolt import Ack, App, BoltContext
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import (
     DatePickerElement,
@@ -129,9 +129,11 @@ def open_from_message(ack: Ack, shortcut: dict[str, Any], client: WebClient, dep
     )
 
 
-def open_from_home(ack: Ack, body: dict[str, Any], client: WebClient, deps: Deps) -> None:
+def open_from_home(
+    ack: Ack, body: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
+) -> None:
     ack()
-    member = member_with_profile(deps, client, body["user"]["team_id"], body["user"]["id"])
+    member = member_with_profile(deps, client, context.team_id, context.user_id)
     client.views_open(
         trigger_id=body["trigger_id"],
         view=log_modal(deps.rules.catalog, local_date(deps.clock(), member.tz)),
@@ -184,10 +186,9 @@ def read_form(
 
 
 def submit_log(
-    ack: Ack, body: dict[str, Any], view: dict[str, Any], client: WebClient, deps: Deps
+    ack: Ack, view: dict[str, Any], context: BoltContext, client: WebClient, deps: Deps
 ) -> None:
-    user_id = body["user"]["id"]
-    team_id = body["user"].get("team_id") or body["team"]["id"]
+    team_id, user_id = context.team_id, context.user_id
     member = member_with_profile(deps, client, team_id, user_id)
     today = local_date(deps.clock(), member.tz)
     parsed, errors = read_form(view["state"]["values"], deps.rules.catalog, today)

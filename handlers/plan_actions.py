@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
@@ -40,12 +40,13 @@ def _button(change: str) -> Callable[..., None]:
         ack: Ack,
         body: dict[str, Any],
         action: dict[str, Any],
+        context: BoltContext,
         respond: Respond,
         client: WebClient,
         deps: Deps,
     ) -> None:
         ack()
-        _change_plan(body, action, respond, client, deps, change)
+        _change_plan(body, action, context, respond, client, deps, change)
 
     press.__name__ = f"plan_{change}"
     return press
@@ -54,13 +55,13 @@ def _button(change: str) -> Callable[..., None]:
 def _change_plan(
     body: dict[str, Any],
     action: dict[str, Any],
+    context: BoltContext,
     respond: Respond,
     client: WebClient,
     deps: Deps,
     what: str,
 ) -> None:
-    team_id = body["user"].get("team_id") or body["team"]["id"]
-    user_id = body["user"]["id"]
+    team_id, user_id = context.team_id, context.user_id
     value = action.get("value", "")
     plan_id = int(value) if value.isdigit() else None
     with deps.reads() as session:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from handlers.deps import Deps
@@ -26,13 +26,13 @@ def undo_entry(
     ack: Ack,
     body: dict[str, Any],
     action: dict[str, Any],
+    context: BoltContext,
     respond: Respond,
     client: WebClient,
     deps: Deps,
 ) -> None:
     ack()
-    team_id = body["user"].get("team_id") or body["team"]["id"]
-    user_id = body["user"]["id"]
+    team_id, user_id = context.team_id, context.user_id
     now = deps.clock()
     reply, entry = message(say("undo_gone")), None
     if action.get("value", "").isdigit():
