@@ -15,7 +15,7 @@ from scoring.weeks import in_goal_window, iso_week_label, onboarding_week, zone
 from storage.activities import week_totals
 from storage.members import onboarding_reps
 from storage.models import Member
-from storage.outbox import Draft, find_message
+from storage.outbox import Draft, queued_keys
 
 KIND = "nudge"
 
@@ -45,15 +45,21 @@ def nudge_draft(rules: ScoringRules, rep: Member, total: int, now: datetime) -> 
 def nudges_due(
     session: Session, rules: ScoringRules, slot: Slot, now: datetime, *, on_schedule: bool = True
 ) -> list[Draft]:
-    """With `on_schedule` False (the operator command) every behind rep is nudged, any day."""
-    drafts = []
+    """With `on_schedule` False (the operator command) every behind rep is nudged, any day,
+    and those already nudged are drafted again so the summary counts them as already sent."""
+    due = []
     for rep in onboarding_reps(session):
         local = now.astimezone(zone(rep.tz))
-        if on_schedule and due_today(slot, local) is None:
-            continue
-        week = iso_week_label(local.date())
-        key = f"{KIND}:{rep.user_id}:{week}"
-        if on_schedule and find_message(session, rep.team_id, key) is not None:
+        if not on_schedule or due_today(slot, local) is not None:
+            due.append((rep, iso_week_label(local.date())))
+    queued = (
+        queued_keys(session, {r.team_id for r, _ in due}, KIND, {w for _, w in due})
+        if on_schedule
+        else set()
+    )
+    drafts = []
+    for rep, week in due:
+        if (rep.team_id, f"{KIND}:{rep.user_id}:{week}") in queued:
             continue
         total = week_totals(session, rep.team_id, week, [rep.user_id]).get(rep.user_id, 0)
         if draft := nudge_draft(rules, rep, total, now):

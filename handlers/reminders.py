@@ -29,7 +29,7 @@ from scoring.plans import SNOOZE_DAYS, is_overdue, next_due
 from scoring.schedule import Slot, due_today
 from scoring.weeks import zone
 from storage.models import AccountPlan, Member
-from storage.outbox import Draft
+from storage.outbox import Draft, queued_keys
 from storage.plans import all_plans, cadence_of, plans_of_owners
 
 KIND = "plan_reminder"
@@ -62,17 +62,25 @@ def reminder_drafts(
 ) -> list[Draft]:
     """One DM per owner with overdue plans whose `slot` (weekdays 09:00) has come today.
 
-    With `slot` None (an operator's "send now") every owner with overdue plans gets one.
-    Snoozed plans stay out until their snooze ends.
+    With `slot` None (an operator's "send now") every owner with overdue plans gets one, even
+    if already sent, so the summary counts it; on the clock, a reminder already queued today
+    is not drafted again every tick. Snoozed plans stay out until their snooze ends.
     """
     plans = all_plans(session, team_id)
-    zones = _zones_of(session, {(p.team_id, p.owner_id) for p in plans})
+    owners = {(p.team_id, p.owner_id) for p in plans}
+    zones = _zones_of(session, owners)
+    queued: set[tuple[str, str]] = set()
+    if slot is not None:
+        days = {now.astimezone(zone(tz)).date().isoformat() for tz in zones.values()}
+        queued = queued_keys(session, {t for t, _ in owners}, KIND, days | {now.date().isoformat()})
     drafts = []
     for (team, owner_id), owned in groupby(plans, key=lambda p: (p.team_id, p.owner_id)):
         local = now.astimezone(zone(zones.get((team, owner_id))))
         if slot is not None and due_today(slot, local) is None:
             continue
         today = local.date()
+        if (team, f"{KIND}:{owner_id}:{today.isoformat()}") in queued:
+            continue
         overdue = [
             p for p in owned if is_overdue(p.last_reviewed, cadence_of(p), today, p.snoozed_until)
         ]

@@ -15,7 +15,11 @@ from bot.jobs import tick
 from bot.settings import Settings, load_settings
 from handlers.deps import Deps
 from handlers.digest import refresh_sent_digest
+from handlers.nudges import nudges_due
+from handlers.reminders import reminder_drafts
+from scoring.plans import MONTHLY
 from storage.members import set_nudges
+from storage.plans import add_plan
 from tests.fixtures.seed import TEAM, Seeder
 from tests.fixtures.slack import BOT_TOKEN, SIGNING_SECRET
 
@@ -259,3 +263,26 @@ def test_pace_nudges_reach_reps_behind_at_their_own_wednesday_noon(
     text = fake_slack.calls_to("chat.postMessage")[-1].args["text"]
     assert "30 / 500 pts" in text and "today would put you on pace" in text
     assert not [c for c in fake_slack.calls_to("chat.postMessage") if "digest" in str(c.args)]
+
+
+def test_the_clock_does_not_redraft_what_it_already_queued(
+    two_teams, settings, session_factory, deliverer, fake_slack
+) -> None:
+    with session_factory.begin() as session:
+        add_plan(
+            session, TEAM, NEW_YORK_REP, "Acme", MONTHLY, date(2026, 9, 1), NEW_YORK_REP, utc_now()
+        )
+    wednesday_1pm_new_york = "2026-11-25 18:00:00"
+    _tick_at(wednesday_1pm_new_york, settings, session_factory, deliverer)
+    sent = [
+        c.args["metadata"]["event_payload"]["key"] for c in fake_slack.calls_to("chat.postMessage")
+    ]
+    assert f"plan_reminder:{NEW_YORK_REP}:2026-11-25" in sent
+    assert f"nudge:{NEW_YORK_REP}:2026-W48" in sent
+
+    with freeze_time(wednesday_1pm_new_york), session_factory() as session:
+        schedules = settings.schedules
+        assert reminder_drafts(session, schedules.reminders, utc_now()) == []
+        assert nudges_due(session, settings.rules, schedules.nudges, utc_now()) == []
+        # The operator's "send now" still drafts them, so its summary says "already sent".
+        assert len(reminder_drafts(session, None, utc_now())) == 1
