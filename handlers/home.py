@@ -23,9 +23,14 @@ def register(app: App) -> None:
 def publish_home(
     event: dict[str, Any], context: dict[str, Any], client: WebClient, deps: Deps
 ) -> None:
-    if event.get("tab", "home") != "home":
-        return
-    member = member_with_profile(deps, client, context["team_id"], event["user"])
+    """Slack retries an event not answered in 3 s: answer first, publish after."""
+    if event.get("tab", "home") == "home":
+        team_id, user_id = context["team_id"], event["user"]
+        deps.defer(lambda: _publish(deps, client, team_id, user_id))
+
+
+def _publish(deps: Deps, client: WebClient, team_id: str, user_id: str) -> None:
+    member = member_with_profile(deps, client, team_id, user_id)
     with deps.reads() as session:
         report = week_report(session, deps.rules, member, deps.clock())
     blocks = sections(say("week", report=report, whose=None, window=deps.rules.goal_window))
@@ -37,4 +42,4 @@ def publish_home(
         )
     )
     blocks += sections(say("tally_help"))
-    client.views_publish(user_id=event["user"], view=View(type="home", blocks=blocks).to_dict())
+    client.views_publish(user_id=user_id, view=View(type="home", blocks=blocks).to_dict())
