@@ -71,11 +71,35 @@ class Activity(Base):
     week: Mapped[str] = mapped_column(String(8))
     note: Mapped[str] = mapped_column(Text, default="")
     amount: Mapped[Decimal | None]
+    currency: Mapped[str | None] = mapped_column(String(3))  # ISO 4217, set with `amount`
     source: Mapped[str] = mapped_column(String(16))
     logged_by: Mapped[str] = mapped_column(SLACK_ID)
     idempotency_key: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime]
     deleted_at: Mapped[datetime | None]
+
+
+class TeamInvite(Base):
+    """A manager's request to add a rep: the rep joins only by accepting it.
+
+    One row per (rep, manager); asking again reopens it. `status` is pending, accepted,
+    declined or withdrawn.
+    """
+
+    __tablename__ = "team_invites"
+    __table_args__ = (
+        UniqueConstraint("team_id", "rep_id", "manager_id"),
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SLACK_ID)
+    rep_id: Mapped[str] = mapped_column(SLACK_ID)
+    manager_id: Mapped[str] = mapped_column(SLACK_ID)
+    onboarding_start: Mapped[date | None]
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime]
+    answered_at: Mapped[datetime | None]
 
 
 class AccountPlan(Base):
