@@ -39,7 +39,8 @@ def main() -> int:
     settings = load_settings(os.environ)
     # Only /healthz reads it: an in-memory database that always answers.
     engine = create_engine("sqlite://")
-    TallyServer(wsgi_app(bare_app(settings), engine), engine, settings).run()
+    wsgi = wsgi_app(bare_app(settings), engine, settings.slack_signing_secret)
+    TallyServer(wsgi, engine, settings).run()
     return 0
 
 

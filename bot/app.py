@@ -8,6 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
 from slack_bolt import App, BoltContext
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
@@ -41,6 +42,21 @@ def background(workers: int = 4) -> Callable[[Callable[[], None]], None]:
     return lambda work: pool.submit(run, work) and None
 
 
+class _SameTokenFromEnvironment(logging.Filter):
+    """Drops Bolt's "token will be unused" warning: Bolt reads SLACK_BOT_TOKEN from the
+    environment whenever `token` isn't given, and our client (pointed at SLACK_API_URL) carries
+    that very token. Every other Bolt message passes."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+def _quiet_bolt_token_warning() -> None:
+    bolt = logging.getLogger("slack_bolt.App")
+    if not any(isinstance(f, _SameTokenFromEnvironment) for f in bolt.filters):
+        bolt.addFilter(_SameTokenFromEnvironment())
+
+
 def create_app(
     settings: Settings,
     engine: Engine,
@@ -58,6 +74,7 @@ def create_app(
     )
     # Listeners answer in the request's own thread and hand slow work to `defer`: no thread
     # hop and no polling for the ack on the hot path.
+    _quiet_bolt_token_warning()
     app = App(
         client=web_client(settings),
         signing_secret=settings.slack_signing_secret,

@@ -6,8 +6,9 @@ import argparse
 import logging
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, time
+from datetime import date, timedelta
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -31,7 +32,7 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     app = create_app(settings, engine)
-    TallyServer(wsgi_app(app, engine), engine, settings).run()
+    TallyServer(wsgi_app(app, engine, settings.slack_signing_secret), engine, settings).run()
     return 0
 
 
@@ -53,36 +54,42 @@ def _clock(settings: Settings, _args: argparse.Namespace) -> int:
 
 
 def _week(raw: str | None) -> str:
+    """This week, or a week that has begun somewhere: a digest of a week to come means nothing."""
+    today = utc_now().date()
     if raw is None:
-        return iso_week_label(utc_now().date())
+        return iso_week_label(today)
     try:
-        return iso_week_label(parse_iso_week(raw.strip().upper()))
+        monday = parse_iso_week(raw.strip().upper())
     except ValueError as error:
         raise SettingsError(f"--week: {error}") from None
+    if monday > today + timedelta(days=1):  # Monday has begun in the easternmost zones
+        raise SettingsError(f"--week {raw} has not begun yet.")
+    return iso_week_label(monday)
 
 
-def _as_of(raw: str | None) -> datetime:
-    """A past or present day, evaluated at noon UTC so every zone is on that same date."""
+def _as_of(raw: str | None) -> date | None:
+    """The day whose messages to send (None: each recipient's own today)."""
     if raw is None:
-        return utc_now()
+        return None
     try:
         day = date.fromisoformat(raw)
     except ValueError:
         raise SettingsError(f"--as-of must be a date like 2026-11-20, got {raw!r}.") from None
-    if day > utc_now().date():
+    if day > utc_now().date() + timedelta(days=1):
         raise SettingsError(f"--as-of {raw} is in the future; reminders and nudges look back.")
-    return datetime.combine(day, time(12), tzinfo=UTC)
+    return day
 
 
-def _job(settings: Settings, what: str, drafts_for: DraftsFor, now: datetime) -> int:
+def _job(settings: Settings, what: str, drafts_for: DraftsFor) -> int:
     engine = make_engine(settings.database_url)
     upgrade(engine)
     sessions = make_session_factory(engine)
-    summary = run_job(sessions, Deliverer(sessions, web_client(settings), utc_now), drafts_for, now)
+    deliverer = Deliverer(sessions, web_client(settings), utc_now)
+    summary = run_job(sessions, deliverer, drafts_for, utc_now())
     for error in summary.errors:
         print(f"  failed: {error}", file=sys.stderr)
     print(summary.line(what))
-    return 1 if summary.failed else 0
+    return 0 if summary.complete else 1
 
 
 def _digest(settings: Settings, args: argparse.Namespace) -> int:
@@ -91,7 +98,6 @@ def _digest(settings: Settings, args: argparse.Namespace) -> int:
         settings,
         f"digests {week}",
         lambda session, now: digests_for_week(session, settings.rules, week, now),
-        utc_now(),
     )
 
 
@@ -110,29 +116,26 @@ def _leaderboard(settings: Settings, args: argparse.Namespace) -> int:
         lambda session, _now: [
             d for c in channels for d in leaderboards_for_week(session, settings.rules, c, week)
         ],
-        utc_now(),
     )
 
 
 def _reminders(settings: Settings, args: argparse.Namespace) -> int:
-    now = _as_of(args.as_of)
+    day = _as_of(args.as_of)
     return _job(
         settings,
-        f"plan reminders {now:%Y-%m-%d}",
-        lambda session, at: reminder_drafts(session, None, at),
-        now,
+        f"plan reminders {day or utc_now().date()}",
+        lambda session, now: reminder_drafts(session, None, now, day=day),
     )
 
 
 def _nudges(settings: Settings, args: argparse.Namespace) -> int:
-    now = _as_of(args.as_of)
+    day = _as_of(args.as_of)
     return _job(
         settings,
-        f"pace nudges {now:%Y-%m-%d}",
-        lambda session, at: nudges_due(
-            session, settings.rules, settings.schedules.nudges, at, on_schedule=False
+        f"pace nudges {day or utc_now().date()}",
+        lambda session, now: nudges_due(
+            session, settings.rules, settings.schedules.nudges, now, on_schedule=False, day=day
         ),
-        now,
     )
 
 
@@ -154,34 +157,172 @@ COMMANDS = {
 }
 
 
+# What each setting means, for `--help`; README's settings table says more.
+SETTINGS = {
+    "SLACK_BOT_TOKEN": "bot token xoxb-… (required)",
+    "SLACK_SIGNING_SECRET": "signing secret (required)",
+    "SLACK_APP_TOKEN": "app-level token xapp-… (required)",
+    "SLACK_API_URL": "Slack Web API base URL (default https://slack.com/api/)",
+    "DATABASE_URL": "SQLAlchemy URL (default sqlite:///tally.db)",
+    "PORT": "HTTP port (default 3000)",
+    "WEB_CONCURRENCY": "worker processes (default 2)",
+    "WEB_THREADS": "threads per worker (default 8)",
+    "TALLY_CONFIG": "TOML file: points, goal, leaderboard channel, schedules",
+    "TALLY_ADMINS": "comma-separated user IDs allowed admin commands",
+    "TALLY_TICK_SECONDS": "seconds between looks for due messages (default 30)",
+    "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR (default: quiet)",
+}
+_SLACK = ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL"]
+_OPERATOR = [*_SLACK, "DATABASE_URL", "TALLY_CONFIG", "LOG_LEVEL"]
+# (name, one-line help, what it does, settings it reads)
+_COMMANDS = [
+    (
+        "serve",
+        "run the HTTP server for Slack's request URL",
+        "Serve Slack's requests on 0.0.0.0:PORT with gunicorn; migrates the database first.",
+        [
+            *_SLACK,
+            "DATABASE_URL",
+            "PORT",
+            "WEB_CONCURRENCY",
+            "WEB_THREADS",
+            "TALLY_CONFIG",
+            "TALLY_ADMINS",
+            "LOG_LEVEL",
+        ],
+    ),
+    (
+        "socket",
+        "run over Socket Mode (no public URL needed)",
+        "Answer Slack over Socket Mode instead of a public request URL.",
+        [*_SLACK, "SLACK_APP_TOKEN", "DATABASE_URL", "TALLY_CONFIG", "TALLY_ADMINS", "LOG_LEVEL"],
+    ),
+    (
+        "clock",
+        "send digests, leaderboards, reminders and nudges on time",
+        "Every TALLY_TICK_SECONDS, send what the schedule says is due (in working hours of each "
+        "recipient's zone) and edit sent digests for late entries. Runs until SIGTERM.",
+        [*_SLACK, "DATABASE_URL", "TALLY_CONFIG", "TALLY_TICK_SECONDS", "LOG_LEVEL"],
+    ),
+    (
+        "digest",
+        "send managers' weekly digests now",
+        "Send each manager the digest of a week, and apply edits late entries left pending on "
+        "digests already sent. Safe to re-run; exits 1 if a delivery failed.",
+        _OPERATOR,
+    ),
+    (
+        "leaderboard",
+        "post the weekly leaderboard now",
+        "Post a week's leaderboard to each channel, once. Safe to re-run; exits 1 if a delivery "
+        "failed.",
+        _OPERATOR,
+    ),
+    (
+        "reminders",
+        "send overdue account-plan reminders now",
+        "DM each owner of overdue account plans, once per owner per day; an owner whose day has "
+        "not begun gets it that morning. Exits 1 if a delivery failed.",
+        _OPERATOR,
+    ),
+    (
+        "nudges",
+        "send pace nudges to reps behind now",
+        "DM each rep in the goal window who is behind pace, once per week. Exits 1 if a "
+        "delivery failed.",
+        _OPERATOR,
+    ),
+]
+
+
+def _epilog(names: Sequence[str]) -> str:
+    width = max(len(name) for name in names)
+    lines = [f"  {name:<{width}}  {SETTINGS[name]}" for name in names]
+    return "settings (environment variables):\n" + "\n".join(lines)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tally", description="Tally: sales activity in Slack.")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-v", "--verbose", action="store_true", help="log everything at INFO (as LOG_LEVEL=INFO)"
+    )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("serve", help="run the HTTP server for Slack's request URL")
-    commands.add_parser("socket", help="run over Socket Mode (no public URL needed)")
-    commands.add_parser("clock", help="send digests, leaderboards, reminders and nudges on time")
-    digest = commands.add_parser("digest", help="send managers' weekly digests now")
-    digest.add_argument("--week", help="ISO week like 2026-W48 (default: this week)")
-    board = commands.add_parser("leaderboard", help="post the weekly leaderboard now")
-    board.add_argument("--week", help="ISO week like 2026-W48 (default: this week)")
-    board.add_argument("--channel", action="append", help="channel ID (repeatable)")
-    reminders = commands.add_parser("reminders", help="send overdue account-plan reminders now")
-    reminders.add_argument("--as-of", help="date YYYY-MM-DD (default: today)")
-    nudges = commands.add_parser("nudges", help="send pace nudges to reps behind now")
-    nudges.add_argument("--as-of", help="date YYYY-MM-DD (default: today)")
-    db = commands.add_parser("db", help="database maintenance")
+    parsers = {}
+    for name, summary, description, settings in _COMMANDS:
+        parsers[name] = commands.add_parser(
+            name,
+            parents=[common],
+            help=summary,
+            description=textwrap.fill(description, 78),
+            epilog=_epilog(settings),
+            formatter_class=argparse.RawDescriptionHelpFormatter,
+        )
+    for name in ("digest", "leaderboard"):
+        parsers[name].add_argument("--week", help="ISO week like 2026-W48 (default: this week)")
+    parsers["leaderboard"].add_argument(
+        "--channel", action="append", help="channel ID (repeatable)"
+    )
+    for name in ("reminders", "nudges"):
+        parsers[name].add_argument(
+            "--as-of",
+            help="date YYYY-MM-DD: that day's messages (default: each recipient's today)",
+        )
+    db = commands.add_parser(
+        "db",
+        help="database maintenance",
+        description="Database maintenance.",
+        epilog=_epilog(["DATABASE_URL", "LOG_LEVEL"]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     db_commands = db.add_subparsers(dest="db_command", required=True, metavar="ACTION")
-    db_commands.add_parser("upgrade", help="apply Alembic migrations")
-    commands.add_parser("demo", help="play a small team's week against a built-in fake Slack")
+    db_commands.add_parser(
+        "upgrade",
+        parents=[common],
+        help="apply Alembic migrations",
+        description="Bring the database schema to the newest migration (a no-op when it is).",
+        epilog=_epilog(["DATABASE_URL", "LOG_LEVEL"]),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands.add_parser(
+        "demo",
+        parents=[common],
+        help="play a small team's week against a built-in fake Slack",
+        description="Play a small team's week against a built-in fake Slack, on a temporary "
+        "SQLite file; reads no settings.",
+    )
     return parser
+
+
+LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Long-running processes report their own progress (what the clock sent) by default.
+LONG_RUNNING = {"serve", "socket", "clock"}
+OUR_LOGGERS = ("bot", "handlers", "storage", "scoring")
+
+
+def configure_logging(command: str, verbose: bool, level_setting: str) -> None:
+    """Quiet by default: warnings only, plus our own progress lines in long-running processes.
+
+    LOG_LEVEL (or --verbose, as INFO) sets the level of every logger, libraries' included.
+    """
+    level = level_setting.strip().upper() or ("INFO" if verbose else "")
+    if level and level not in LEVELS:
+        raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LEVELS)}, got {level_setting!r}.")
+    logging.basicConfig(
+        level=level or logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    if not level and command in LONG_RUNNING:
+        for name in OUR_LOGGERS:
+            logging.getLogger(name).setLevel(logging.INFO)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
     try:
+        configure_logging(
+            args.command, getattr(args, "verbose", False), os.environ.get("LOG_LEVEL", "")
+        )
         if args.command == "demo":
             return run_demo()
         if args.command == "db":

@@ -64,6 +64,7 @@ class DeliveryReport:
     updated: int = 0  # chat.update of late-edited messages
     failed: int = 0
     errors: list[str] = field(default_factory=list)  # one human line per failed message
+    failed_keys: set[tuple[str, str]] = field(default_factory=set)  # (team_id, key)
 
 
 @dataclass
@@ -341,6 +342,7 @@ class Deliverer:
         logger.warning("outbox %s: %s", job.key, line)
         report.failed += 1
         report.errors.append(line)
+        report.failed_keys.add((job.team_id, job.key))
 
     # --- Slack calls ----------------------------------------------------------------------
 

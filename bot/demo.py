@@ -17,6 +17,7 @@ from bot.fakeslack.signed_requests import SignedSlack
 from bot.fakeslack.web_api import FakeSlack
 from bot.local_server import serving
 from bot.web import SLACK_PATH
+from handlers.ids import Action
 
 PEOPLE = {
     "U0MAYA": ("maya", "Maya Chen", "America/New_York"),
@@ -30,6 +31,10 @@ def _mention(user_id: str) -> str:
     return f"<@{user_id}|{PEOPLE[user_id][0]}>"
 
 
+# A script step that is a click, not a command: the rep accepts the manager's invitation DM.
+ACCEPT = "accept"
+
+
 def _script(today: date) -> list[tuple[str, str, str]]:
     """(who, command, text as Slack sends it: mentions encoded, & < > escaped)."""
     start = today - timedelta(days=today.weekday() + 28)
@@ -40,6 +45,9 @@ def _script(today: date) -> list[tuple[str, str, str]]:
             f"team add {_mention('U0ALEX')} {_mention('U0SAM')} "
             f"{_mention('U0PRIYA')} start {start.isoformat()}",
         ),
+        ("U0ALEX", ACCEPT, ""),
+        ("U0SAM", ACCEPT, ""),
+        ("U0PRIYA", ACCEPT, ""),
         ("U0ALEX", "/log", "demo self-led"),
         ("U0ALEX", "/log", "12 calls"),
         ("U0ALEX", "/log", "dm convo Globex &amp; Co"),
@@ -91,6 +99,21 @@ def _reply(slack: FakeSlack, reply: Any, response_url: str | None) -> dict[str, 
     return {"text": f"(HTTP {reply.status}, nothing shown)"}
 
 
+def _accept_invitation(slack: FakeSlack, client: SignedSlack, user_id: str) -> dict[str, Any]:
+    """Print the invitation DM the rep got, click its Accept button, return what they see."""
+    invitation = slack.messages_in("D" + user_id)[-1]
+    print(f"── {PEOPLE[user_id][1]} reads a DM from Tally:")
+    print(textwrap.indent(as_read(invitation, slack.user_name), "   │ "), end="\n\n")
+    [value] = [
+        element["value"]
+        for block in invitation.get("blocks") or []
+        for element in block.get("elements", [])
+        if element.get("action_id") == Action.TEAM_INVITE_ACCEPT
+    ]
+    reply = client.block_action(user_id, Action.TEAM_INVITE_ACCEPT, value, message=invitation)
+    return _reply(slack, reply, client.last_response_url)
+
+
 def run_demo() -> int:
     secret = secrets.token_hex(16)
     with tempfile.TemporaryDirectory(prefix="tally-demo-") as folder, FakeSlack() as slack:
@@ -108,13 +131,17 @@ def run_demo() -> int:
         with serving(env) as url:
             client = SignedSlack(url + SLACK_PATH, secret, team_id=slack.team_id, slack=slack)
             for user_id, command, text in _script(date.today()):
-                reply = client.command(user_id, command, text)
-                shown = as_read(_reply(slack, reply, client.last_response_url), slack.user_name)
-                print(
-                    f"── {PEOPLE[user_id][1]} types: {command} "
-                    f"{as_read({'text': text}, slack.user_name)}"
-                )
-                print(textwrap.indent(shown, "   │ "), end="\n\n")
+                if command == ACCEPT:
+                    answer = _accept_invitation(slack, client, user_id)
+                    print(f"── {PEOPLE[user_id][1]} clicks: Accept")
+                else:
+                    reply = client.command(user_id, command, text)
+                    answer = _reply(slack, reply, client.last_response_url)
+                    print(
+                        f"── {PEOPLE[user_id][1]} types: {command} "
+                        f"{as_read({'text': text}, slack.user_name)}"
+                    )
+                print(textwrap.indent(as_read(answer, slack.user_name), "   │ "), end="\n\n")
             for title, args, channel in FRIDAY:
                 print(f"══ {title}: tally {' '.join(args)}\n   → {_operator(env, *args)}")
                 for posted in slack.messages_in(channel):

@@ -20,7 +20,16 @@ from handlers.digest import due_digests
 from handlers.leaderboard import due_leaderboards
 from handlers.nudges import nudges_due
 from handlers.reminders import reminder_drafts
-from storage.outbox import SENDING, Draft, enqueue, find_message
+from storage.models import OutboxMessage
+from storage.outbox import (
+    PENDING,
+    SENDING,
+    Draft,
+    enqueue,
+    find_message,
+    request_update,
+    same_content,
+)
 
 log = logging.getLogger(__name__)
 
@@ -32,26 +41,72 @@ DraftsFor = Callable[[Session, datetime], Iterable[Draft]]
 
 @dataclass
 class JobSummary:
+    """What an operator command did with each message it asked for.
+
+    `failed` counts only messages whose latest Slack call failed; a message queued for later
+    is "not due", and one another sender still holds is "waiting", never "failed".
+    """
+
     sent: int = 0
+    updated: int = 0
     already: int = 0
+    not_due: int = 0
+    not_due_from: datetime | None = None
+    waiting: int = 0
+    waiting_until: datetime | None = None
     failed: int = 0
     errors: list[str] = field(default_factory=list)
 
+    @property
+    def complete(self) -> bool:
+        """Whether everything that is due reached Slack, for the exit status."""
+        return self.failed == 0 and self.waiting == 0
+
     def line(self, what: str) -> str:
-        return f"{what}: {self.sent} sent, {self.already} already sent, {self.failed} failed"
+        parts = [f"{self.sent} sent"]
+        if self.updated:
+            parts.append(f"{self.updated} updated")
+        parts.append(f"{self.already} already sent")
+        if self.not_due and self.not_due_from is not None:
+            parts.append(f"{self.not_due} not due (goes out from {_utc(self.not_due_from)})")
+        if self.waiting and self.waiting_until is not None:
+            parts.append(
+                f"{self.waiting} waiting for another sender's lease "
+                f"(expires {_utc(self.waiting_until)})"
+            )
+        parts.append(f"{self.failed} failed")
+        return f"{what}: {', '.join(parts)}"
 
 
-def record_drafts(session: Session, drafts: Iterable[Draft], now: datetime) -> tuple[list, int]:
-    """Enqueue each draft once; return the (team_id, key) pairs still to deliver and how many
-    had already gone out."""
-    pending, already = [], 0
+def _utc(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+@dataclass
+class Recorded:
+    """The drafts of one run, recorded in the outbox, by what is left to do with them."""
+
+    to_deliver: list[tuple[str, str]] = field(default_factory=list)  # (team_id, key)
+    already: int = 0
+    later: list[datetime] = field(default_factory=list)  # when each not-yet-due one goes out
+
+
+def record_drafts(session: Session, drafts: Iterable[Draft], now: datetime) -> Recorded:
+    """Enqueue each draft once. A message queued before takes the new draft's content (not
+    sent yet: replaced; sent: edited while still editable), so a re-run also delivers edits
+    that late entries left pending."""
+    recorded = Recorded()
     for draft in drafts:
-        row, _created = enqueue(session, draft, now)
-        if row.ts is not None:  # in Slack already, even if an edit is going out now
-            already += 1
+        row, created = enqueue(session, draft, now)
+        if not created and not same_content(row, draft.text, draft.blocks):
+            request_update(session, draft.team_id, draft.key, draft.text, draft.blocks, now)
+        if row.ts is not None and not row.needs_update:
+            recorded.already += 1
+        elif row.ts is None and row.next_attempt_at > now and row.status == PENDING:
+            recorded.later.append(row.next_attempt_at)
         else:
-            pending.append((draft.team_id, draft.key))
-    return pending, already
+            recorded.to_deliver.append((draft.team_id, draft.key))
+    return recorded
 
 
 def run_job(
@@ -63,17 +118,38 @@ def run_job(
 ) -> JobSummary:
     """One operator command: draft, record, and deliver just those messages."""
     with sessions.begin() as session:
-        pending, already = record_drafts(session, drafts_for(session, now), now)
-    if not pending:
-        return JobSummary(already=already)
-    report = deliverer.deliver_due(keys=pending, retry_failed=True)
-    in_slack, failed = _settle(sessions, pending, sleep)
-    return JobSummary(
-        sent=report.sent,
-        already=already + max(0, in_slack - report.sent),
-        failed=failed,
-        errors=list(report.errors),
+        recorded = record_drafts(session, drafts_for(session, now), now)
+    summary = JobSummary(
+        already=recorded.already,
+        not_due=len(recorded.later),
+        not_due_from=min(recorded.later, default=None),
     )
+    if not recorded.to_deliver:
+        return summary
+    report = deliverer.deliver_due(keys=recorded.to_deliver, retry_failed=True)
+    summary.sent, summary.updated = report.sent, report.updated
+    summary.errors = list(report.errors)
+    rows = _settle(sessions, recorded.to_deliver, sleep)
+    now_after = datetime.now(UTC)
+    held = [row.lease_until for row in rows if _held(row, now_after) and row.lease_until]
+    summary.waiting, summary.waiting_until = len(held), max(held, default=None)
+    delivered = [row for row in rows if row.ts is not None and not row.needs_update]
+    summary.already += max(0, len(delivered) - report.sent - report.updated)
+    summary.failed = report.failed
+    for row in rows:
+        ours = (row.team_id, row.key) in report.failed_keys
+        if ours or row in delivered or _held(row, now_after):
+            continue
+        # Another sender failed it while we waited, or we stood back from it: say why.
+        summary.failed += 1
+        cause = row.last_error or "left unsent by a sender that stopped; the next run retries it"
+        summary.errors.append(f"{row.kind} for {row.recipient} ({row.period}): {cause}")
+    return summary
+
+
+def _held(row: OutboxMessage, now: datetime) -> bool:
+    """Whether another sender is working on `row` right now."""
+    return row.status == SENDING and row.lease_until is not None and row.lease_until > now
 
 
 def _settle(
@@ -81,8 +157,8 @@ def _settle(
     keys: Sequence[tuple[str, str]],
     sleep: Callable[[float], None],
     patience: float = SETTLE_SECONDS,
-) -> tuple[int, int]:
-    """(how many are in Slack, how many are not) once no other sender still holds one.
+) -> list[OutboxMessage]:
+    """The rows of `keys` once no other sender still holds one (or patience runs out).
 
     Another clock or operator may have claimed some of our messages; wait for its outcome so
     the summary — and the exit status — tell the truth about every message asked for.
@@ -91,19 +167,9 @@ def _settle(
     while True:
         with sessions() as session:
             rows = [find_message(session, team_id, key) for team_id, key in keys]
-        in_slack = sum(1 for row in rows if row is not None and row.ts is not None)
-        now = datetime.now(UTC)
-        in_flight = sum(
-            1
-            for row in rows
-            if row is not None
-            and row.ts is None
-            and row.status == SENDING
-            and row.lease_until is not None
-            and row.lease_until > now
-        )
-        if in_flight == 0 or waited >= patience:
-            return in_slack, len(keys) - in_slack
+        found = [row for row in rows if row is not None]
+        if not any(_held(row, datetime.now(UTC)) for row in found) or waited >= patience:
+            return found
         sleep(SETTLE_POLL)
         waited += SETTLE_POLL
 

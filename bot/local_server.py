@@ -35,15 +35,17 @@ def serving(
     *,
     module: tuple[str, ...] = ("bot.cli", "serve"),
     startup_seconds: float = 30.0,
+    log_path: Path | None = None,
 ) -> Iterator[str]:
     """Yield the server's base URL once /healthz answers; the server's log is kept for failures.
 
     `module` is what `python -m` runs: `tally serve` by default, or a benchmark's baseline app.
+    `log_path` keeps the server's output where a test can read it (default: a temporary file).
     """
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="tally-serve-") as logs:
-        log_path = Path(logs) / "serve.log"
+        log_path = log_path or Path(logs) / "serve.log"
         with log_path.open("w") as log:
             process = subprocess.Popen(
                 [sys.executable, "-m", *module],

@@ -9,10 +9,20 @@ from handlers import (
     log_modal,
     plan_actions,
     tally_command,
+    team_invites,
     undo_action,
 )
 
 
 def register_listeners(app: App) -> None:
-    for surface in (errors, log_command, log_modal, undo_action, plan_actions, tally_command, home):
+    for surface in (
+        errors,
+        log_command,
+        log_modal,
+        undo_action,
+        plan_actions,
+        tally_command,
+        team_invites,
+        home,
+    ):
         surface.register(app)

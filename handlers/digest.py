@@ -9,12 +9,13 @@ from datetime import datetime, timedelta
 from sqlalchemy.orm import Session
 
 from handlers.deps import Deps
+from handlers.plans import day_label
 from handlers.reminders import OverduePlan, overdue_for_team
 from handlers.render import message, say
 from scoring.rules import ScoringRules
 from scoring.schedule import Slot, due_weekly, monday_noon_after
 from scoring.tally import WeekTally, progress_bar, tally_week
-from scoring.weeks import in_goal_window, iso_week_label, onboarding_week, parse_iso_week, zone
+from scoring.weeks import goal_applies, iso_week_label, onboarding_week, parse_iso_week, zone
 from storage.activities import rows_by_user_and_week
 from storage.members import get_member, managers, reps_of_managers
 from storage.models import Member
@@ -29,12 +30,21 @@ class RepWeek:
     tally: WeekTally
     change: int | None  # vs last week; None when nothing was logged last week either
     onboarding_week: int | None
-    below_goal: bool
+    goal_applies: bool  # False before onboarding starts and outside the goal weeks
     goal: int
+    starts: str | None = None  # the onboarding start, while it is still ahead
 
     @property
     def bar(self) -> str:
         return progress_bar(self.tally.total, self.goal)
+
+    @property
+    def below_goal(self) -> bool:
+        return self.goal_applies and self.tally.total < self.goal
+
+    @property
+    def met_goal(self) -> bool:
+        return self.goal_applies and self.tally.total >= self.goal
 
 
 RowsByUserWeek = dict[tuple[str, str], list[tuple[str, int, int]]]
@@ -56,20 +66,18 @@ def _rep_weeks(
     for rep in reps:
         tally = tally_week(rows.get((rep.user_id, week), []), rules.catalog)
         previous = rows.get((rep.user_id, last_week))
-        onboarding = (
-            onboarding_week(rep.onboarding_start, monday + timedelta(days=4))
-            if rep.onboarding_start
-            else None
-        )
-        goal_applies = onboarding is None or in_goal_window(onboarding, rules.goal_window)
+        friday = monday + timedelta(days=4)
+        start = rep.onboarding_start
+        onboarding = onboarding_week(start, friday) if start else None
         result.append(
             RepWeek(
                 user_id=rep.user_id,
                 tally=tally,
                 change=tally.total - sum(p for _, _, p in previous) if previous else None,
                 onboarding_week=onboarding,
-                below_goal=goal_applies and tally.total < rules.weekly_goal,
+                goal_applies=goal_applies(start, friday, rules.goal_window),
                 goal=rules.weekly_goal,
+                starts=day_label(start) if start and onboarding is None else None,
             )
         )
     return sorted(result, key=lambda r: (-r.tally.total, r.user_id))
@@ -85,7 +93,8 @@ def _render(
 ) -> Draft:
     weeks = _rep_weeks(rules, reps, week, rows)
     monday = parse_iso_week(week)
-    top = weeks[0] if weeks and weeks[0].tally.total > 0 else None
+    best = weeks[0].tally.total if weeks else 0
+    top = [r for r in weeks if r.tally.total == best] if best > 0 else []  # ties share the top
     team_total = sum(r.tally.total for r in weeks)
     text = say(
         "digest",
@@ -95,7 +104,7 @@ def _render(
         reps=weeks,
         team_total=team_total,
         top=top,
-        overdue=overdue,
+        overdue=[(plan, day_label(plan.due)) for plan in overdue],
     )
     return Draft(
         team_id=manager.team_id,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
-from slack_bolt import App, Respond
+from slack_bolt import App, BoltResponse, Respond
 
 from handlers.deps import Deps
 from handlers.render import message
@@ -36,8 +37,36 @@ def reply_later(deps: Deps, respond: Respond, work: Callable[[], str]) -> None:
     deps.defer(run)
 
 
-def report_error(error: Exception, respond: Respond | None) -> None:
+def report_error(
+    error: Exception, respond: Respond | None, body: dict[str, Any] | None = None
+) -> BoltResponse | None:
+    """Bolt answers a failed listener with a 500, which Slack shows as its own error (a slash
+    command "failed with the error http_service_error"); for a request in flight (`body`) the
+    answer becomes a 200 that carries the apology instead."""
     log.error("listener failed", exc_info=error)
+    if body is not None:
+        return failure_reply(body, respond)
+    _tell(respond)
+    return None
+
+
+def failure_reply(body: dict[str, Any], respond: Respond | None) -> BoltResponse:
+    """A 200 that tells the person: in the command's reply, in the modal, or by response_url."""
+    if "command" in body:
+        return BoltResponse(status=200, body={"response_type": "ephemeral", "text": SORRY})
+    if body.get("type") == "view_submission":
+        view = {
+            "type": "modal",
+            "title": {"type": "plain_text", "text": "Tally"},
+            "close": {"type": "plain_text", "text": "Close"},
+            "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": SORRY}}],
+        }
+        return BoltResponse(status=200, body={"response_action": "update", "view": view})
+    _tell(respond)
+    return BoltResponse(status=200, body="")
+
+
+def _tell(respond: Respond | None) -> None:
     if respond is None:
         return
     try:

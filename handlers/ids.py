@@ -13,6 +13,8 @@ class Action(StrEnum):
     OPEN_LOG_MODAL = "open_log_modal"
     PLAN_REVIEWED = "plan_reviewed"
     PLAN_SNOOZE = "plan_snooze"
+    TEAM_INVITE_ACCEPT = "team_invite_accept"
+    TEAM_INVITE_DECLINE = "team_invite_decline"
 
 
 class Field(StrEnum):

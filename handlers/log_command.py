@@ -17,7 +17,7 @@ from handlers.people import (
     member_with_profile,
     profile_is_stale,
 )
-from handlers.recording import logged_message, record_entry, undone_message
+from handlers.recording import idempotency_key, logged_message, record_entry, undone_message
 from handlers.render import message, say
 from handlers.reports import week_report
 from handlers.slack_text import to_plain
@@ -42,7 +42,7 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
         ack(response_type="ephemeral", **message(say("log_help", catalog=catalog, goal=goal)))
         return
     if word not in ("", "undo"):
-        key = f"cmd:{command['trigger_id']}"
+        key = idempotency_key("cmd", user_id, command["trigger_id"])
         member, (reply, week) = in_one_transaction(
             deps, client, team_id, user_id, lambda s, m: _log_text(deps, s, m, text, key)
         )

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import date
+import re
+from datetime import date, timedelta
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext
@@ -22,14 +23,25 @@ from handlers.deps import Deps
 from handlers.digest import refresh_sent_digest
 from handlers.ids import Action, Callback, Field
 from handlers.people import member_with_profile
-from handlers.recording import logged_message, record_entry
-from handlers.slack_text import to_plain
+from handlers.recording import idempotency_key, logged_message, record_entry
+from handlers.slack_text import shortened, storable, to_plain
 from scoring.catalog import ActivityType, Catalog
-from scoring.parser import LogParseError, ParsedLog, check_day, guess_activity, parse_amount
+from scoring.parser import (
+    MAX_COUNT,
+    MAX_NOTE_LENGTH,
+    DealAmount,
+    LogParseError,
+    ParsedLog,
+    check_day,
+    check_note,
+    guess_from_message,
+    parse_amount,
+)
 from scoring.weeks import local_date
 
-NOTE_LIMIT = 3000
-MAX_COUNT = 500
+SOURCES = frozenset({"modal", "shortcut"})
+_COUNT = re.compile(r"[0-9]{1,3}")  # ASCII digits only: "²" and "٣" pass str.isdigit()
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
 def register(app: App) -> None:
@@ -50,7 +62,11 @@ def log_modal(
     source: str = "modal",
     note: str = "",
     guess: ActivityType | None = None,
+    count: int = 1,
+    amount: DealAmount | None = None,
+    day: date | None = None,
 ) -> dict[str, Any]:
+    """The form, prefilled with what is already known (from a message, for the shortcut)."""
     options = [_option(a) for a in catalog]
     blocks = [
         InputBlock(
@@ -69,7 +85,7 @@ def log_modal(
             element=NumberInputElement(
                 action_id=Field.COUNT,
                 is_decimal_allowed=False,
-                initial_value="1",
+                initial_value=str(count),
                 min_value="1",
                 max_value=str(MAX_COUNT),
             ),
@@ -77,7 +93,7 @@ def log_modal(
         InputBlock(
             block_id=Field.DAY,
             label="When",
-            element=DatePickerElement(action_id=Field.DAY, initial_date=today.isoformat()),
+            element=DatePickerElement(action_id=Field.DAY, initial_date=(day or today).isoformat()),
             hint="Up to 7 days back.",
         ),
         InputBlock(
@@ -87,8 +103,8 @@ def log_modal(
             element=PlainTextInputElement(
                 action_id=Field.NOTE,
                 multiline=True,
-                max_length=NOTE_LIMIT,
-                initial_value=note[:NOTE_LIMIT] or None,
+                max_length=MAX_NOTE_LENGTH,
+                initial_value=shortened(note, MAX_NOTE_LENGTH) or None,
                 placeholder="Account, who you spoke to…",
             ),
         ),
@@ -96,8 +112,12 @@ def log_modal(
             block_id=Field.AMOUNT,
             label="Deal amount",
             optional=True,
-            element=PlainTextInputElement(action_id=Field.AMOUNT, placeholder="$12,500"),
-            hint="For closed-won deals.",
+            element=PlainTextInputElement(
+                action_id=Field.AMOUNT,
+                placeholder="$12,500",
+                initial_value=str(amount) if amount else None,
+            ),
+            hint="For closed-won deals: $12,500, €9k, 9,000 GBP.",
         ),
     ]
     view = View(
@@ -116,15 +136,20 @@ def open_from_message(ack: Ack, shortcut: dict[str, Any], client: WebClient, dep
     ack()
     text = to_plain(shortcut.get("message", {}).get("text", ""))
     member = member_with_profile(deps, client, shortcut["team"]["id"], shortcut["user"]["id"])
+    today = local_date(deps.clock(), member.tz)
+    guess = guess_from_message(text, deps.rules.catalog)
     client.views_open(
         trigger_id=shortcut["trigger_id"],
         view=log_modal(
             deps.rules.catalog,
-            local_date(deps.clock(), member.tz),
+            today,
             channel_id=shortcut.get("channel", {}).get("id"),
             source="shortcut",
             note=text,
-            guess=guess_activity(text, deps.rules.catalog),
+            guess=guess.activity,
+            count=guess.count or 1,
+            amount=guess.amount,
+            day=today - timedelta(days=1) if guess.yesterday else None,
         ),
     )
 
@@ -140,14 +165,16 @@ def open_from_home(
     )
 
 
-def _value(values: dict[str, Any], field: Field) -> Any:
+def _value(values: dict[str, Any], field: Field) -> str:
+    """What the person entered in `field`, as text ("" when empty or not text at all)."""
     state = values.get(field, {}).get(field, {})
     if state.get("type") == "static_select":
-        option = state.get("selected_option")
-        return option["value"] if option else None
-    if state.get("type") == "datepicker":
-        return state.get("selected_date")
-    return state.get("value")
+        value = (state.get("selected_option") or {}).get("value")
+    elif state.get("type") == "datepicker":
+        value = state.get("selected_date")
+    else:
+        value = state.get("value")
+    return storable(value).strip() if isinstance(value, str) else ""
 
 
 def read_form(
@@ -155,27 +182,27 @@ def read_form(
 ) -> tuple[ParsedLog | None, dict[str, str]]:
     """Validate each field on its own so Slack can show the error under the right input."""
     errors: dict[str, str] = {}
-    activity = catalog.get(_value(values, Field.ACTIVITY) or "")
+    activity = catalog.get(_value(values, Field.ACTIVITY))
     if activity is None:
         errors[Field.ACTIVITY] = "Pick an activity from the list."
-    raw_count = (_value(values, Field.COUNT) or "").strip()
-    count = int(raw_count) if raw_count.isdigit() else 0
+    raw_count = _value(values, Field.COUNT)
+    count = int(raw_count) if _COUNT.fullmatch(raw_count) else 0
     if not 1 <= count <= MAX_COUNT:
         errors[Field.COUNT] = f"Enter a whole number from 1 to {MAX_COUNT}."
-    raw_day = _value(values, Field.DAY)
-    day = date.fromisoformat(raw_day) if raw_day else today
-    if problem := check_day(day, today):
+    day, problem = _form_day(_value(values, Field.DAY), today)
+    if problem:
         errors[Field.DAY] = problem
+    note = _value(values, Field.NOTE)
+    if problem := check_note(note):
+        errors[Field.NOTE] = problem
     amount = None
-    raw_amount = (_value(values, Field.AMOUNT) or "").strip()
-    if raw_amount:
+    if raw_amount := _value(values, Field.AMOUNT):
         try:
             amount = parse_amount(raw_amount)
         except LogParseError as error:
             errors[Field.AMOUNT] = error.message
     if errors or activity is None:
         return None, errors
-    note = (_value(values, Field.NOTE) or "").strip()
     return ParsedLog(
         activity=activity,
         count=count,
@@ -183,6 +210,29 @@ def read_form(
         amount=amount,
         day=None if day == today else day,
     ), {}
+
+
+def _form_day(raw: str, today: date) -> tuple[date, str | None]:
+    """The picked day and why it can't be logged, if it can't (a forged or garbled value
+    included: the date picker itself only sends YYYY-MM-DD)."""
+    if not raw:
+        return today, None
+    try:
+        day = date.fromisoformat(raw) if _ISO_DAY.fullmatch(raw) else None
+    except ValueError:
+        day = None
+    if day is None:
+        return today, "Pick a day from the calendar."
+    return day, check_day(day, today)
+
+
+def _source(view: dict[str, Any]) -> str:
+    """Which surface opened the form, from its private_metadata; "modal" if that is unreadable."""
+    try:
+        source = json.loads(view.get("private_metadata") or "{}").get("source")
+    except (ValueError, AttributeError):
+        source = None
+    return source if source in SOURCES else "modal"
 
 
 def submit_log(
@@ -195,15 +245,14 @@ def submit_log(
     if parsed is None:
         ack(response_action="errors", errors=errors)
         return
-    source = json.loads(view.get("private_metadata") or "{}").get("source", "modal")
     with deps.sessions.begin() as session:
         logged = record_entry(
             deps,
             session,
             member,
             parsed,
-            source=source,
-            key=f"view:{view['id']}",
+            source=_source(view),
+            key=idempotency_key("view", user_id, view["id"]),
             logged_by=user_id,
         )
     ack(response_action="update", view=result_view(logged_message(deps, logged)["blocks"]))

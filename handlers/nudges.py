@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
 from handlers.render import message, say
-from scoring.pace import pace_for
+from handlers.reports import member_pace, recent_mix
 from scoring.rules import ScoringRules
-from scoring.schedule import Slot, due_today
+from scoring.schedule import WORK_STARTS, Slot, due_today
 from scoring.tally import progress_bar
-from scoring.weeks import in_goal_window, iso_week_label, onboarding_week, zone
+from scoring.weeks import iso_week_label, onboarding_week, zone
 from storage.activities import week_totals
 from storage.members import onboarding_reps
 from storage.models import Member
@@ -20,15 +22,20 @@ from storage.outbox import Draft, queued_keys
 KIND = "nudge"
 
 
-def nudge_draft(rules: ScoringRules, rep: Member, total: int, now: datetime) -> Draft | None:
-    """None unless the rep is in the goal window and behind pace right now."""
+def nudge_draft(
+    rules: ScoringRules,
+    rep: Member,
+    total: int,
+    now: datetime,
+    mix: Mapping[str, int] | None = None,
+) -> Draft | None:
+    """None unless the rep is onboarding, in a week the goal applies to, and behind pace right
+    now; `mix` (their recent activities by key) shapes the suggestion."""
     local = now.astimezone(zone(rep.tz))
     if rep.onboarding_start is None:
         return None
     week_number = onboarding_week(rep.onboarding_start, local.date())
-    if not in_goal_window(week_number, rules.goal_window):
-        return None
-    pace = pace_for(total, rules.weekly_goal, local, rules.catalog)
+    pace = member_pace(rules, rep, total, now, mix)
     if pace.status != "behind":
         return None
     text = say("nudge", pace=pace, bar=progress_bar(total, pace.goal), onboarding_week=week_number)
@@ -43,25 +50,43 @@ def nudge_draft(rules: ScoringRules, rep: Member, total: int, now: datetime) -> 
 
 
 def nudges_due(
-    session: Session, rules: ScoringRules, slot: Slot, now: datetime, *, on_schedule: bool = True
+    session: Session,
+    rules: ScoringRules,
+    slot: Slot,
+    now: datetime,
+    *,
+    on_schedule: bool = True,
+    day: date | None = None,
 ) -> list[Draft]:
     """With `on_schedule` False (the operator command) every behind rep is nudged, any day,
-    and those already nudged are drafted again so the summary counts them as already sent."""
+    and those already nudged are drafted again so the summary counts them as already sent.
+    `day` (an operator's --as-of) judges each rep's pace on that day: now if it is their today,
+    at the slot's time for a past day, and for a day that hasn't begun in their zone, as of
+    that morning, when the nudge is queued to go out."""
     due = []
     for rep in onboarding_reps(session):
         local = now.astimezone(zone(rep.tz))
-        if not on_schedule or due_today(slot, local) is not None:
-            due.append((rep, iso_week_label(local.date())))
+        if on_schedule and due_today(slot, local) is None:
+            continue
+        moment = local
+        if day is not None and day < local.date():
+            moment = datetime.combine(day, slot.at, tzinfo=local.tzinfo)
+        elif day is not None and day > local.date():
+            moment = datetime.combine(day, WORK_STARTS, tzinfo=local.tzinfo)
+        due.append((rep, moment))
     queued = (
-        queued_keys(session, {r.team_id for r, _ in due}, KIND, {w for _, w in due})
+        queued_keys(
+            session, {r.team_id for r, _ in due}, KIND, {iso_week_label(m.date()) for _, m in due}
+        )
         if on_schedule
         else set()
     )
     drafts = []
-    for rep, week in due:
+    for rep, moment in due:
+        week = iso_week_label(moment.date())
         if (rep.team_id, f"{KIND}:{rep.user_id}:{week}") in queued:
             continue
         total = week_totals(session, rep.team_id, week, [rep.user_id]).get(rep.user_id, 0)
-        if draft := nudge_draft(rules, rep, total, now):
-            drafts.append(draft)
+        if draft := nudge_draft(rules, rep, total, moment, recent_mix(session, rep, week)):
+            drafts.append(replace(draft, not_before=moment) if moment > now else draft)
     return drafts

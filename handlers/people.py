@@ -7,19 +7,22 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from sqlalchemy.orm import Session
 
 from handlers.deps import Deps
+from handlers.render import say
 from storage.members import ensure_member, get_member, save_profile
 from storage.models import Member
 
 log = logging.getLogger(__name__)
 
 PROFILE_MAX_AGE = timedelta(days=1)
+ADMIN_MAX_AGE = timedelta(minutes=10)
+_NO_SUCH_USER = frozenset({"user_not_found", "user_not_visible"})
 Result = TypeVar("Result")
 _MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _PLAIN_NAME = re.compile(r"(?<![<\w])@([\w.\-]+)")
@@ -68,11 +71,50 @@ def resolve_names(client: WebClient, names: tuple[str, ...]) -> tuple[dict[str, 
     return found, [n for n in names if n not in found]
 
 
-def fetch_profile(deps: Deps, client: WebClient, team_id: str, user_id: str) -> Member:
-    """Ask Slack for the user's zone and admin flag and cache them; on failure use UTC, uncached."""
+class NotAPerson(Exception):
+    """Slack says this id is no one Tally should count: unknown, deactivated, or a bot."""
+
+    def __init__(self, user_id: str, why: str):
+        super().__init__(f"{user_id} is {why}")
+        self.user_id, self.why = user_id, why
+
+
+class SlackSilent(Exception):
+    """users.info failed in a way that may pass (Slack down, rate limited); nothing was stored."""
+
+    def __init__(self, user_id: str):
+        super().__init__(f"users.info failed for {user_id}")
+        self.user_id = user_id
+
+
+def _slack_user(client: WebClient, user_id: str) -> dict[str, Any]:
+    """users.info, refusing ids that are no person: a guessed or mistyped id must never count."""
     try:
-        user = client.users_info(user=user_id)["user"]
-    except (SlackApiError, SlackRequestError):
+        user: dict[str, Any] = client.users_info(user=user_id)["user"]
+    except SlackApiError as error:
+        if error.response.get("error") in _NO_SUCH_USER:
+            raise NotAPerson(user_id, "unknown") from error
+        raise
+    if user.get("deleted"):
+        raise NotAPerson(user_id, "deactivated")
+    if user.get("is_bot") or user_id == "USLACKBOT":
+        raise NotAPerson(user_id, "a bot")
+    return user
+
+
+def fetch_profile(
+    deps: Deps, client: WebClient, team_id: str, user_id: str, *, fallback: bool = True
+) -> Member:
+    """Ask Slack for the user's zone and admin flag and cache them.
+
+    An id that is no person raises NotAPerson and stores nothing. Other failures may pass: with
+    `fallback` (the caller's own profile) use UTC, uncached; without it raise SlackSilent.
+    """
+    try:
+        user = _slack_user(client, user_id)
+    except (SlackApiError, SlackRequestError) as error:
+        if not fallback:
+            raise SlackSilent(user_id) from error
         log.warning("users.info failed for %s; using UTC for now", user_id, exc_info=True)
         with deps.sessions.begin() as session:
             return ensure_member(session, team_id, user_id, deps.clock())
@@ -89,6 +131,29 @@ def fetch_profile(deps: Deps, client: WebClient, team_id: str, user_id: str) -> 
             is_workspace_admin=bool(user.get("is_admin") or user.get("is_owner")),
             now=deps.clock(),
         )
+
+
+def named_person(
+    deps: Deps, client: WebClient, team_id: str, user_id: str, *, fresh: bool = False
+) -> Member:
+    """Someone the caller named: their cached member, or Slack's word on them, never a guess.
+
+    `fresh` asks Slack even when the profile is cached (before anyone joins a team).
+    Raises NotAPerson or SlackSilent.
+    """
+    if not fresh:
+        with deps.reads() as session:
+            member = get_member(session, team_id, user_id)
+        if member is not None and member.tz_checked_at is not None:
+            return member
+    return fetch_profile(deps, client, team_id, user_id, fallback=False)
+
+
+def why_not_counted(error: NotAPerson | SlackSilent) -> str:
+    """The reply when a named person is no one Tally counts, or Slack could not say."""
+    if isinstance(error, SlackSilent):
+        return say("slack_silent", user_id=error.user_id)
+    return say("not_a_person", user_id=error.user_id, why=error.why)
 
 
 def member_with_profile(deps: Deps, client: WebClient, team_id: str, user_id: str) -> Member:
@@ -123,4 +188,20 @@ def profile_is_stale(deps: Deps, member: Member) -> bool:
 
 
 def is_admin(deps: Deps, member: Member) -> bool:
+    """Admin rights as last read from Slack; privileged actions use `confirmed_admin`."""
     return member.user_id in deps.admins or member.is_workspace_admin
+
+
+def confirmed_admin(deps: Deps, client: WebClient, member: Member) -> bool:
+    """Admin rights for a privileged action: Slack's flag is read again once it is over ten
+    minutes old, so a demoted admin loses their rights within minutes; unsure means no."""
+    if member.user_id in deps.admins:
+        return True
+    checked = member.tz_checked_at
+    if checked is not None and deps.clock() - checked <= ADMIN_MAX_AGE:
+        return is_admin(deps, member)
+    try:
+        fresh = fetch_profile(deps, client, member.team_id, member.user_id, fallback=False)
+    except (NotAPerson, SlackSilent):
+        return False
+    return fresh.is_workspace_admin

@@ -65,33 +65,27 @@ def _change_plan(
     value = action.get("value", "")
     plan_id = int(value) if value.isdigit() else None
     with deps.reads() as session:
-        plan = get_plan(session, plan_id) if plan_id is not None else None
-    if plan is not None and plan.owner_id != user_id:
-        respond(
-            text=f"Only <@{plan.owner_id}> can review or snooze their account plan.",
-            response_type="ephemeral",
-            replace_original=False,
-        )
+        plan = get_plan(session, team_id, user_id, plan_id) if plan_id is not None else None
+    if plan is None or plan_id is None:
+        # The same words whether the plan is someone else's, another team's or gone.
+        respond(text=say("plan_action_refused"), response_type="ephemeral", replace_original=False)
         return
     line = say("plan_action_done", what="gone")
-    if plan is not None:
-        owner = member_with_profile(deps, client, team_id, user_id)
-        today = local_date(deps.clock(), owner.tz)
-        with deps.sessions.begin() as session:
-            if what == "reviewed":
-                changed = mark_reviewed(session, plan.id, user_id, today)
-                day = "today"
-            else:
-                until = today + timedelta(days=SNOOZE_DAYS)
-                changed = snooze(session, plan.id, user_id, until)
-                day = day_label(until)
-            if changed is not None:
-                view = plan_view(changed, today)
-                line = say(
-                    "plan_action_done", what=what, account=view.account, day=day, due=view.due
-                )
+    owner = member_with_profile(deps, client, team_id, user_id)
+    today = local_date(deps.clock(), owner.tz)
+    with deps.sessions.begin() as session:
+        if what == "reviewed":
+            changed = mark_reviewed(session, plan.id, user_id, today)
+            day = "today"
+        else:
+            until = today + timedelta(days=SNOOZE_DAYS)
+            changed = snooze(session, plan.id, user_id, until)
+            day = day_label(until)
+        if changed is not None:
+            view = plan_view(changed, today)
+            line = say("plan_action_done", what=what, account=view.account, day=day, due=view.due)
     original = body.get("message")
-    if not original or plan_id is None:
+    if not original:
         respond(text=line, response_type="ephemeral", replace_original=False)
         return
     respond(

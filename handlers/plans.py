@@ -14,7 +14,16 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.deps import Deps
-from handlers.people import is_admin, member_with_profile, parse_mentions, resolve_names
+from handlers.people import (
+    NotAPerson,
+    SlackSilent,
+    confirmed_admin,
+    member_with_profile,
+    named_person,
+    parse_mentions,
+    resolve_names,
+    why_not_counted,
+)
 from handlers.render import escape_mrkdwn, say
 from handlers.slack_text import to_plain
 from scoring.plans import is_overdue, next_due, parse_new_plan
@@ -123,8 +132,11 @@ def _owner(
         rep_id = found[mentions.unresolved[0]]
     if rep_id == caller.user_id:
         return caller, rest, None
-    rep = member_with_profile(deps, client, caller.team_id, rep_id)
-    if not (is_admin(deps, caller) or rep.manager_id == caller.user_id):
+    try:
+        rep = named_person(deps, client, caller.team_id, rep_id)
+    except (NotAPerson, SlackSilent) as error:
+        return caller, rest, why_not_counted(error)
+    if not (rep.manager_id == caller.user_id or confirmed_admin(deps, client, caller)):
         problem = (
             f"Only <@{rep_id}>'s manager or a Tally admin can manage their account plans. "
             "Managers add reps with `/tally team add @rep`."

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 from typing import Any
 
 from slack_sdk.models.blocks import ButtonElement
@@ -14,12 +14,16 @@ from handlers.deps import Deps
 from handlers.ids import Action
 from handlers.render import message, say
 from handlers.reports import WeekReport, week_report
+from handlers.slack_text import one_line
+from scoring.deal_amounts import format_amount
 from scoring.parser import ParsedLog
 from scoring.weeks import happened_at, iso_week_label, local_date
 from storage.activities import NewActivity, find_recent_duplicate, record_activity
 from storage.models import Activity, Member
 
 DUPLICATE_WINDOW = timedelta(minutes=2)
+NOTE_SHOWN = 300  # characters of a note a receipt repeats; the rest is cut with "…"
+_KEY_LIMIT = 255  # the idempotency_key column
 
 
 @dataclass(frozen=True)
@@ -53,24 +57,26 @@ def record_entry(
         local_day=day,
         week=iso_week_label(day),
         note=parsed.note,
-        amount=parsed.amount,
+        amount=parsed.amount.value if parsed.amount else None,
+        currency=parsed.amount.currency if parsed.amount else None,
         source=source,
         logged_by=logged_by,
         idempotency_key=key,
     )
     entry, _created = record_activity(session, new, now)
-    twin = find_recent_duplicate(
-        session,
-        member.team_id,
-        member.user_id,
-        entry.activity_key,
-        entry.count,
-        since=entry.created_at - DUPLICATE_WINDOW,
-        exclude_id=entry.id,
-    )
+    twin = find_recent_duplicate(session, entry, since=entry.created_at - DUPLICATE_WINDOW)
     report = week_report(session, deps.rules, member, now)
     seconds = int((entry.created_at - twin.created_at).total_seconds()) if twin else None
     return Logged(entry=entry, duplicate_seconds=seconds, report=report)
+
+
+def idempotency_key(surface: str, user_id: str, request_id: str) -> str:
+    """One entry per person per Slack request: a trigger_id or view id someone else sends
+    again must never hand back *her* entry. Over-long ids are hashed to fit the column."""
+    key = f"{surface}:{user_id}:{request_id}"
+    if len(key) <= _KEY_LIMIT:
+        return key
+    return f"{surface}:{user_id}:sha256:{hashlib.sha256(request_id.encode()).hexdigest()}"
 
 
 def describe(deps: Deps, entry: Activity) -> str:
@@ -90,25 +96,26 @@ def logged_message(deps: Deps, logged: Logged) -> dict[str, Any]:
         "logged",
         what=describe(deps, entry),
         points=entry.points,
-        note=entry.note,
-        amount=_money(entry.amount),
+        note=one_line(entry.note, NOTE_SHOWN),
+        amount=None if entry.amount is None else format_amount(entry.amount, entry.currency),
         backdated=entry.happened_at != entry.created_at,
         other_week=other_week,
         day=f"{entry.local_day:%a %-d %b}",
         report=logged.report,
-        duplicate_seconds=logged.duplicate_seconds,
+        logged_ago=None if logged.duplicate_seconds is None else _ago(logged.duplicate_seconds),
     )
     return message(text, buttons=[undo_button(entry.id)])
 
 
 def undone_message(deps: Deps, entry: Activity, report: WeekReport) -> dict[str, Any]:
-    text = say(
-        "undone", what=describe(deps, entry), points=entry.points, note=entry.note, report=report
-    )
+    note = one_line(entry.note, NOTE_SHOWN)
+    text = say("undone", what=describe(deps, entry), points=entry.points, note=note, report=report)
     return message(text)
 
 
-def _money(amount: Decimal | None) -> str | None:
-    if amount is None:
-        return None
-    return f"{amount:,.2f}".removesuffix(".00")
+def _ago(seconds: int) -> str:
+    """`just now` under a minute, else whole minutes: the window is only two minutes long."""
+    if seconds < 60:
+        return "just now"
+    minutes = seconds // 60
+    return f"{minutes} minute{'s' if minutes != 1 else ''} ago"

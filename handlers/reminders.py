@@ -7,6 +7,7 @@ day) makes a reminder go out at most once per owner per day however often the cl
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable
+from dataclasses import replace
 from datetime import date, datetime, time
 from itertools import groupby
 from typing import NamedTuple
@@ -26,7 +27,7 @@ from handlers.ids import Action
 from handlers.plans import plan_view
 from handlers.render import escape_mrkdwn, say
 from scoring.plans import SNOOZE_DAYS, is_overdue, next_due
-from scoring.schedule import Slot, due_today
+from scoring.schedule import WORK_STARTS, Slot, due_today
 from scoring.weeks import zone
 from storage.models import AccountPlan, Member
 from storage.outbox import Draft, queued_keys
@@ -59,12 +60,16 @@ def reminder_drafts(
     slot: Slot | None,
     now: datetime,
     team_id: str | None = None,
+    *,
+    day: date | None = None,
 ) -> list[Draft]:
     """One DM per owner with overdue plans whose `slot` (weekdays 09:00) has come today.
 
     With `slot` None (an operator's "send now") every owner with overdue plans gets one, even
     if already sent, so the summary counts it; on the clock, a reminder already queued today
-    is not drafted again every tick. Snoozed plans stay out until their snooze ends.
+    is not drafted again every tick. Snoozed plans stay out until their snooze ends. `day`
+    (an operator's --as-of) drafts that day's reminder for every owner instead of their own
+    today; an owner whose `day` hasn't begun yet gets it queued for that morning.
     """
     plans = all_plans(session, team_id)
     owners = {(p.team_id, p.owner_id) for p in plans}
@@ -78,14 +83,18 @@ def reminder_drafts(
         local = now.astimezone(zone(zones.get((team, owner_id))))
         if slot is not None and due_today(slot, local) is None:
             continue
-        today = local.date()
+        today = day or local.date()
         if (team, f"{KIND}:{owner_id}:{today.isoformat()}") in queued:
             continue
         overdue = [
             p for p in owned if is_overdue(p.last_reviewed, cadence_of(p), today, p.snoozed_until)
         ]
         if overdue:
-            drafts.append(reminder_draft(team, owner_id, overdue, today))
+            draft = reminder_draft(team, owner_id, overdue, today)
+            if today > local.date():
+                morning = datetime.combine(today, WORK_STARTS, tzinfo=local.tzinfo)
+                draft = replace(draft, not_before=morning)
+            drafts.append(draft)
     return drafts
 
 

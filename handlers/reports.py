@@ -1,26 +1,31 @@
-"""A person's week as Tally shows it: tally, pace and onboarding week, read in one query."""
+"""A person's week as Tally shows it: tally, pace and onboarding week, and the coaching that
+follows the rep's own mix of the last few weeks."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
+from handlers.plans import day_label
 from scoring.pace import Pace, pace_for
 from scoring.rules import ScoringRules
 from scoring.tally import WeekTally, progress_bar, tally_week
 from scoring.weeks import (
-    in_goal_window,
+    goal_applies,
     iso_week_label,
     local_date,
     onboarding_week,
+    parse_iso_week,
     week_start,
     zone,
 )
-from storage.activities import week_rows, week_totals
+from storage.activities import counts_by_activity, week_rows, week_totals
 from storage.models import Member
+
+MIX_WEEKS = 4  # how far back a rep's usual mix of activities is read
 
 
 @dataclass(frozen=True)
@@ -32,10 +37,25 @@ class WeekReport:
     pace: Pace
     onboarding_week: int | None
     goal_applies: bool
+    onboarding_start: date | None = None
+    display_name: str = ""
 
     @property
     def bar(self) -> str:
         return progress_bar(self.tally.total, self.pace.goal)
+
+    @property
+    def name(self) -> str:
+        """The rep as a sentence about them starts: "Alex", or "This rep" without a name."""
+        name = self.display_name.strip()
+        return name[:1].upper() + name[1:] if name else "This rep"
+
+    @property
+    def starts(self) -> str | None:
+        """When onboarding begins, while it is still ahead."""
+        if self.onboarding_start is None or self.onboarding_week is not None:
+            return None
+        return day_label(self.onboarding_start)
 
     @property
     def span(self) -> str:
@@ -43,35 +63,70 @@ class WeekReport:
         return f"{self.start:%a %-d %b} – {end:%a %-d %b}"
 
 
-def _report(rules: ScoringRules, member: Member, now: datetime, tally: WeekTally) -> WeekReport:
-    today = local_date(now, member.tz)
-    onboarding = (
-        onboarding_week(member.onboarding_start, today) if member.onboarding_start else None
+def member_pace(
+    rules: ScoringRules,
+    member: Member,
+    total: int,
+    now: datetime,
+    mix: Mapping[str, int] | None = None,
+) -> Pace:
+    """Pace and coaching on the member's own clock, silent in weeks the goal doesn't cover."""
+    local = now.astimezone(zone(member.tz))
+    return pace_for(
+        total,
+        rules.weekly_goal,
+        local,
+        rules.catalog,
+        mix=mix,
+        max_day=rules.realistic_day,
+        goal_applies=goal_applies(member.onboarding_start, local.date(), rules.goal_window),
     )
+
+
+def recent_mix(session: Session, member: Member, week: str) -> dict[str, int]:
+    """What the member logged, by activity, in the weeks before `week`."""
+    monday = parse_iso_week(week)
+    weeks = [iso_week_label(monday - timedelta(weeks=n)) for n in range(1, MIX_WEEKS + 1)]
+    return counts_by_activity(session, member.team_id, member.user_id, weeks)
+
+
+def _report(
+    rules: ScoringRules,
+    member: Member,
+    now: datetime,
+    tally: WeekTally,
+    mix: Mapping[str, int] | None = None,
+) -> WeekReport:
+    today = local_date(now, member.tz)
+    start = member.onboarding_start
+    pace = member_pace(rules, member, tally.total, now, mix)
     return WeekReport(
         user_id=member.user_id,
         week=iso_week_label(today),
         start=week_start(today),
         tally=tally,
-        pace=pace_for(
-            tally.total, rules.weekly_goal, now.astimezone(zone(member.tz)), rules.catalog
-        ),
-        onboarding_week=onboarding,
-        goal_applies=onboarding is None or in_goal_window(onboarding, rules.goal_window),
+        pace=pace,
+        onboarding_week=onboarding_week(start, today) if start else None,
+        goal_applies=pace.status != "no_goal",
+        onboarding_start=start,
+        display_name=member.display_name or "",
     )
 
 
 def week_report(session: Session, rules: ScoringRules, member: Member, now: datetime) -> WeekReport:
-    """The member's current week in their own time zone, with the breakdown by activity."""
+    """The member's current week in their own time zone, with the breakdown by activity and
+    coaching shaped by their recent mix."""
     week = iso_week_label(local_date(now, member.tz))
     rows = week_rows(session, member.team_id, member.user_id, week)
-    return _report(rules, member, now, tally_week(rows, rules.catalog))
+    mix = recent_mix(session, member, week)
+    return _report(rules, member, now, tally_week(rows, rules.catalog), mix)
 
 
 def team_reports(
     session: Session, rules: ScoringRules, members: Sequence[Member], now: datetime
 ) -> list[WeekReport]:
-    """Totals for many people with one GROUP BY per distinct week label (usually one)."""
+    """Totals for many people with one GROUP BY per distinct week label (usually one); no
+    breakdown and no recent mix, so their coaching falls back to the catalog's."""
     by_week: dict[str, list[Member]] = {}
     for member in members:
         by_week.setdefault(iso_week_label(local_date(now, member.tz)), []).append(member)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _ENTITY = re.compile(r"<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>")
+_LINE_BREAK = re.compile(r"\r\n?|[\u2028\u2029\x85]")
+# C0/C1 controls (NUL breaks PostgreSQL text) and lone surrogates (no UTF-8 form) are dropped.
+_UNSTORABLE = frozenset({"Cc", "Cs"})
 
 
 def _readable(match: re.Match[str]) -> str:
@@ -20,5 +24,24 @@ def _readable(match: re.Match[str]) -> str:
 
 def to_plain(text: str) -> str:
     """Stored notes hold plain text; it is escaped again whenever it goes back into mrkdwn."""
-    text = _ENTITY.sub(_readable, text)
+    text = _ENTITY.sub(_readable, storable(text))
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
+def storable(text: str) -> str:
+    """Text as typed, minus what no database column or Slack message can hold: line breaks
+    become `\\n`, tabs a space, and other control characters are dropped."""
+    text = _LINE_BREAK.sub("\n", text).replace("\t", " ")
+    return "".join(
+        char for char in text if char == "\n" or unicodedata.category(char) not in _UNSTORABLE
+    )
+
+
+def shortened(text: str, limit: int) -> str:
+    """At most `limit` characters, ending in "…" when something was cut."""
+    return text if len(text) <= limit else f"{text[: limit - 1].rstrip()}…"
+
+
+def one_line(text: str, limit: int) -> str:
+    """A note as shown inside a sentence: on one line and cut with "…" past `limit`."""
+    return shortened(" ".join(text.split()), limit)

@@ -5,40 +5,40 @@ anything it can't place comes back as a `LogParseError` whose message can be sho
 """
 
 import difflib
+import itertools
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
-from decimal import Decimal
+from datetime import date
 
 from scoring.catalog import ActivityType, Catalog, word_spans, words
+from scoring.day_words import MAX_DAYS_BACK, check_day, take_day
+from scoring.deal_amounts import DealAmount, parse_amount, take_amount
+from scoring.log_text import LogParseError, quoted
+
+__all__ = [
+    "MAX_COUNT",
+    "MAX_DAYS_BACK",
+    "MAX_NOTE_LENGTH",
+    "DealAmount",
+    "LogParseError",
+    "ParsedLog",
+    "check_day",
+    "check_note",
+    "guess_activity",
+    "parse_amount",
+    "parse_log_text",
+]
 
 MAX_COUNT = 500
-MAX_DAYS_BACK = 7
+MAX_NOTE_LENGTH = 3000  # the log form's limit, for every surface
 _SUGGESTIONS = 3
 _CLOSE_ENOUGH = 0.7
 
-_COUNT = r"(?:[x×]\s*)?([+-]?\d+(?:[.,]\d+)*)(?:\s*[x×])?"
+# A count is digits; anything else that starts like a number ("2.5", "1e3", "-3") is read as
+# a count too, so that it is refused as one instead of turning into a confusing note.
+_COUNT = r"(?:[x×]\s*)?([+-]?[0-9]+(?:[.,][0-9]+)*(?:e[+-]?[0-9]+)?)(?:\s*[x×])?"
 _LEADING_COUNT = re.compile(rf"^{_COUNT}(?:\s+|$)", re.IGNORECASE)
 _TRAILING_COUNT = re.compile(rf"^{_COUNT}(?=\s|$)", re.IGNORECASE)
-_NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
-_AMOUNT = re.compile(
-    rf"(?<!\S)(?:\$\s?(?P<dollars>{_NUMBER})\s?(?P<dollar_scale>[km])?"
-    rf"|(?P<usd>{_NUMBER})\s?(?P<usd_scale>[km])?\s?usd)(?=$|[\s.,;!)])",
-    re.IGNORECASE,
-)
-_AMOUNT_FIELD = re.compile(rf"\$?\s?(?P<number>{_NUMBER})\s?(?P<scale>[km])?(?:\s?usd)?", re.I)
-_SCALES = {"": 1, "k": 1000, "m": 1_000_000}
-_WEEKDAYS = {
-    "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "weds": 2,
-    "wednesday": 2, "thu": 3, "thur": 3, "thurs": 3, "thursday": 3, "fri": 4, "friday": 4,
-    "sat": 5, "saturday": 5, "sun": 6, "sunday": 6,
-}  # fmt: skip
-_DAY = re.compile(
-    r"(?:^|\s)(?:(?P<relative>yesterday|today)"
-    r"|(?:on\s+)?(?P<iso>\d{4}-\d{1,2}-\d{1,2})"
-    rf"|on\s+(?P<weekday>{'|'.join(sorted(_WEEKDAYS, key=len, reverse=True))}))[.!]?\s*$",
-    re.IGNORECASE,
-)
 _NOTE_EDGE = re.compile(r"^[\s:,;–—-]+")
 
 
@@ -46,39 +46,47 @@ _NOTE_EDGE = re.compile(r"^[\s:,;–—-]+")
 class ParsedLog:
     activity: ActivityType
     count: int
-    note: str  # verbatim from Slack (already entity-escaped); the caller escapes it for mrkdwn
-    amount: Decimal | None
+    note: str  # plain text, as the rep typed it; the caller escapes it for mrkdwn
+    amount: DealAmount | None
     day: date | None  # None: it happened now; else the rep's local date it happened
 
 
-class LogParseError(ValueError):
-    """A `/log` text we can't read; `message` is fit to send back to the rep."""
-
-    def __init__(self, message: str, suggestions: tuple[ActivityType, ...] = ()) -> None:
-        super().__init__(message)
-        self.message = message
-        self.suggestions = suggestions
-
-
 def parse_log_text(text: str, catalog: Catalog, today: date) -> ParsedLog:
-    """Read e.g. `12 calls`, `demo self-led yesterday` or `closed won Acme $12,500`."""
+    """Read e.g. `12 calls`, `demo self-led yesterday` or `closed won Acme €12,500`."""
     text = text.strip()
     if not text:
         raise LogParseError("Tell me what you did, e.g. `/log demo self-led` or `/log 12 calls`.")
+    if len(text) > 4 * MAX_NOTE_LENGTH:  # far over any note: don't spend time reading it
+        raise _note_too_long(len(text), "in all")
     count, rest = _leading_count(text)
     activity, rest = _match_activity(rest, catalog)
-    rest, day = _take_day(rest.strip(), today)
-    rest, amount = _take_amount(rest)
+    rest, day = take_day(rest.strip(), today)
+    rest, amount = take_amount(rest)
     trailing = _TRAILING_COUNT.match(rest)
     if trailing:
         if count is not None:
             raise LogParseError(
-                f"I see two counts ({count} and {trailing.group(1)}) — which one did you mean?"
+                f"I see two counts ({count} and {quoted(trailing.group(1))})"
+                " — which one did you mean?"
             )
         count = _count(trailing.group(1))
         rest = rest[trailing.end() :]
     note = _NOTE_EDGE.sub("", rest).rstrip()
+    if len(note) > MAX_NOTE_LENGTH:
+        raise _note_too_long(len(note))
     return ParsedLog(activity, 1 if count is None else count, note, amount, day)
+
+
+def check_note(note: str) -> str | None:
+    """Why a note can't be stored (too long), or None; the log form uses the same limit."""
+    return _note_too_long(len(note)).message if len(note) > MAX_NOTE_LENGTH else None
+
+
+def _note_too_long(length: int, counted: str = "in the note") -> LogParseError:
+    return LogParseError(
+        f"Notes can be up to {MAX_NOTE_LENGTH:,} characters; that's {length:,} {counted}."
+        " Shorten it and log it again."
+    )
 
 
 def guess_activity(text: str, catalog: Catalog) -> ActivityType | None:
@@ -101,12 +109,47 @@ def guess_activity(text: str, catalog: Catalog) -> ActivityType | None:
     return guess or _guess_by_head_word(present, catalog)
 
 
+@dataclass(frozen=True)
+class MessageGuess:
+    """What a Slack message says was done, to prefill the log form; None where it's unclear."""
+
+    activity: ActivityType | None
+    count: int | None
+    amount: DealAmount | None
+    yesterday: bool
+
+
+def guess_from_message(text: str, catalog: Catalog) -> MessageGuess:
+    """`Booked 3 meetings with Initech` → 3 meetings; `Closed Initech for $48k` → $48,000."""
+    activity = guess_activity(text, catalog)
+    try:
+        amount = take_amount(text)[1]
+    except LogParseError:  # two amounts, or one we'd refuse: let the rep type it
+        amount = None
+    said = words(text)
+    return MessageGuess(activity, _count_before(said, activity), amount, "yesterday" in said)
+
+
+def _count_before(said: tuple[str, ...], activity: ActivityType | None) -> int | None:
+    """A whole number right before a word of the activity's names: "3 meetings", "40 dials"."""
+    if activity is None:
+        return None
+    name_words = {_singular(word) for name in activity.names for word in name}
+    for number, word in itertools.pairwise(said):
+        is_count = number.isascii() and number.isdigit() and len(number) <= 3
+        if is_count and _singular(word) in name_words and 1 <= int(number) <= MAX_COUNT:
+            return int(number)
+    return None
+
+
 def _guess_by_head_word(present: set[str], catalog: Catalog) -> ActivityType | None:
-    """"Ran the demo for Globex" names no type fully; the most valuable "demo …" is the best bet."""
+    """`Ran the demo for Globex` names no type fully; the most valuable `demo …` is the best bet
+    (`Ran 2 demos` too: head words are compared in the singular)."""
+    present = {_singular(word) for word in present}
     heads = [
         activity
         for activity in catalog
-        if any(len(name) > 1 and name[0] in present for name in activity.names)
+        if any(len(name) > 1 and _singular(name[0]) in present for name in activity.names)
     ]
     return max(heads, key=lambda activity: activity.points, default=None)
 
@@ -116,9 +159,14 @@ def _contains(said: tuple[str, ...], name: tuple[str, ...]) -> bool:
 
 
 def _count(raw: str) -> int:
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_COUNT:
-        raise LogParseError(f"Counts go from 1 to {MAX_COUNT}; “{raw}” won't do.")
-    return int(raw)
+    digits = raw.lstrip("0") or "0"
+    if not (digits.isascii() and digits.isdigit() and len(digits) <= 3) or not (
+        1 <= int(digits) <= MAX_COUNT
+    ):
+        raise LogParseError(
+            f"Counts are whole numbers from 1 to {MAX_COUNT}; “{quoted(raw)}” won't do."
+        )
+    return int(digits)
 
 
 def _leading_count(text: str) -> tuple[int | None, str]:
@@ -132,29 +180,56 @@ def _leading_count(text: str) -> tuple[int | None, str]:
     return count, rest
 
 
+def _singular(word: str) -> str:
+    """`demos` and `discoveries` start names written `demo …` and `discovery …`."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 2 and word.endswith("s") and not word.endswith("ss"):
+        return word[:-1]
+    return word
+
+
+def _singulars(name: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(_singular(word) for word in name)
+
+
 def _match_activity(text: str, catalog: Catalog) -> tuple[ActivityType, str]:
-    """The activity whose longest name starts `text`, and the text after it."""
+    """The activity whose longest name starts `text` (as written, else in the singular), and
+    the text after it."""
     spans = word_spans(text)
-    said = tuple(word for word, _, _ in spans)
+    if not spans:
+        raise LogParseError(
+            f"I can't find an activity in “{quoted(text)}”. Try e.g. `/log demo self-led`"
+            " or `/log 12 calls`."
+        )
     names = catalog.by_name
+    longest = max(len(name) for name in names)
+    said = tuple(word for word, _, _ in spans[:longest])
+    by_singular: dict[tuple[str, ...], set[ActivityType]] = {}
+    for name, activity in names.items():
+        by_singular.setdefault(_singulars(name), set()).add(activity)
     for length in range(len(said), 0, -1):
         activity = names.get(said[:length])
+        if activity is None and len(found := by_singular.get(_singulars(said[:length]), ())) == 1:
+            activity = next(iter(found))
         if activity is not None:
             return activity, text[spans[length - 1][2] :]
-    raise _ambiguous(text, spans, names) or _unknown(text, spans, names)
+    raise _ambiguous(text, spans[:longest], names) or _unknown(text, spans[:longest], names)
 
 
 def _ambiguous(
     text: str, spans: list[tuple[str, int, int]], names: dict[tuple[str, ...], ActivityType]
 ) -> LogParseError | None:
-    """`demo` or `discovery` alone start names of several activities: list them, don't pick."""
-    said = tuple(word for word, _, _ in spans)
+    """`demo`, `2 demos` or `discovery` alone start names of several activities: list them."""
+    said = _singulars(tuple(word for word, _, _ in spans))
     for length in range(len(said), 0, -1):
         candidates = tuple(
-            dict.fromkeys(act for name, act in names.items() if name[:length] == said[:length])
+            dict.fromkeys(
+                act for name, act in names.items() if _singulars(name[:length]) == said[:length]
+            )
         )
         if len(candidates) > 1:
-            typed = text[spans[0][1] : spans[length - 1][2]]
+            typed = quoted(text[spans[0][1] : spans[length - 1][2]])
             return LogParseError(
                 f"`{typed}` could be: {_listing(candidates)} — which one?", candidates
             )
@@ -182,11 +257,10 @@ def _unknown(
     )
     suggestions = tuple(ranked[:_SUGGESTIONS])
     if not suggestions:
-        shown = text if len(text) <= 40 else f"{text[:39]}…"
         return LogParseError(
-            f"I don't know “{shown}”. Try e.g. `/log demo self-led` or `/log 12 calls`."
+            f"I don't know “{quoted(text)}”. Try e.g. `/log demo self-led` or `/log 12 calls`."
         )
-    typed = text[spans[0][1] : spans[scores[suggestions[0]][1] - 1][2]]
+    typed = quoted(text[spans[0][1] : spans[scores[suggestions[0]][1] - 1][2]])
     return LogParseError(
         f"I don't know “{typed}”. Did you mean {_listing(suggestions)}?", suggestions
     )
@@ -199,73 +273,3 @@ def _similarity(typed: str, name: str) -> float:
 def _listing(activities: tuple[ActivityType, ...]) -> str:
     labels = [activity.label for activity in activities]
     return labels[0] if len(labels) == 1 else f"{', '.join(labels[:-1])} or {labels[-1]}"
-
-
-def _take_day(text: str, today: date) -> tuple[str, date | None]:
-    """A day at the end of the text: `yesterday`, `today`, `on monday`, `on 2026-11-20`."""
-    match = _DAY.search(text)
-    if not match:
-        return text, None
-    if match["relative"]:
-        day = today if match["relative"].lower() == "today" else today - timedelta(days=1)
-    elif match["iso"]:
-        day = _iso_day(match["iso"])
-    else:
-        weekday = _WEEKDAYS[match["weekday"].lower()]
-        day = today - timedelta(days=(today.weekday() - weekday) % 7)
-    if problem := check_day(day, today):
-        raise LogParseError(problem)
-    return text[: match.start()], day
-
-
-def check_day(day: date, today: date) -> str | None:
-    """Why `day` can't be logged (the future, or over a week back), or None if it can.
-
-    Public so the log modal's date picker follows the same rule as `/log`.
-    """
-    if day > today:
-        return f"{_shown(day)} is in the future — log it once it's happened."
-    if (today - day).days > MAX_DAYS_BACK:
-        return f"{_shown(day)} is more than {MAX_DAYS_BACK} days ago; I can only log the past week."
-    return None
-
-
-def _shown(day: date) -> str:
-    return f"{day:%a} {day.day} {day:%b %Y}"
-
-
-def _iso_day(raw: str) -> date:
-    year, month, day = (int(part) for part in raw.split("-"))
-    try:
-        return date(year, month, day)
-    except ValueError:
-        raise LogParseError(f"“{raw}” isn't a date; write it like 2026-11-20.") from None
-
-
-def _take_amount(text: str) -> tuple[str, Decimal | None]:
-    """A deal amount anywhere in the text: `$12,500`, `$12.5k`, `12500 USD`."""
-    found = list(_AMOUNT.finditer(text))
-    if not found:
-        return text, None
-    if len(found) > 1:
-        shown = " and ".join(match.group(0).strip() for match in found)
-        raise LogParseError(f"I see more than one amount ({shown}) — which one was it?")
-    match = found[0]
-    amount = _amount(match["dollars"] or match["usd"], match["dollar_scale"] or match["usd_scale"])
-    left, right = text[: match.start()].rstrip(), text[match.end() :].lstrip()
-    return (f"{left} {right}" if left and right else left or right), amount
-
-
-def parse_amount(text: str) -> Decimal:
-    """A deal amount typed on its own, as in the log modal: `12500`, `$12,500`, `12.5k`."""
-    match = _AMOUNT_FIELD.fullmatch(text.strip())
-    if not match:
-        raise LogParseError(f"“{text.strip()}” isn't an amount; write it like $12,500.")
-    return _amount(match["number"], match["scale"])
-
-
-def _amount(number: str, scale: str | None) -> Decimal:
-    amount = Decimal(number.replace(",", "")) * _SCALES[(scale or "").lower()]
-    if amount <= 0:
-        raise LogParseError("A deal amount has to be more than $0.")
-    return amount.quantize(Decimal(1) if amount == amount.to_integral() else Decimal("0.01"))

@@ -16,8 +16,10 @@ SNOOZE_DAYS = 7
 
 CadenceUnit = Literal["month", "day"]
 
-_CADENCE_HINT = "write monthly, quarterly or every N days (e.g. `every 14 days`)"
-_EVERY = re.compile(r"every\s+(?:(\d+)\s+)?(day|days|week|weeks|month|months)", re.IGNORECASE)
+_CADENCE_HINT = "write monthly, quarterly, yearly or every N days (e.g. `every 14 days`)"
+_EVERY = re.compile(
+    r"every\s+(?:(\d+)\s+)?(day|days|week|weeks|month|months|year|years)", re.IGNORECASE
+)
 _NAMED = {
     "daily": ("day", 1),
     "weekly": ("day", 7),
@@ -25,11 +27,17 @@ _NAMED = {
     "fortnightly": ("day", 14),
     "monthly": ("month", 1),
     "quarterly": ("month", 3),
+    "half-yearly": ("month", 6),
+    "semiannually": ("month", 6),
+    "semi-annually": ("month", 6),
+    "yearly": ("month", 12),
+    "annually": ("month", 12),
+    "annual": ("month", 12),
 }
 # Trailing options of `plan add`, peeled off the end so the account name may hold any words.
 _TRAILING_REVIEWED = re.compile(r"\s+(?:last\s+)?reviewed\s+(\S+)\s*$", re.IGNORECASE)
 _TRAILING_CADENCE = re.compile(
-    rf"\s+((?:{'|'.join(_NAMED)})|every\s+\S+(?:\s+\S+)?)\s*$", re.IGNORECASE
+    rf"\s+((?:{'|'.join(map(re.escape, _NAMED))})|every\s+\S+(?:\s+\S+)?)\s*$", re.IGNORECASE
 )
 
 
@@ -76,6 +84,8 @@ def parse_cadence(text: str) -> Cadence:
     word = match[2].rstrip("s")
     if word == "week":
         word, count = "day", count * 7
+    elif word == "year":
+        word, count = "month", count * 12
     limit = MAX_MONTHS if word == "month" else MAX_DAYS
     if not 1 <= count <= limit:
         most = f"{MAX_MONTHS} months" if word == "month" else f"{MAX_DAYS} days"
@@ -121,18 +131,23 @@ class NewPlan:
 
 
 def parse_new_plan(text: str, today: date) -> NewPlan:
-    """`Acme Corp [monthly|quarterly|every N days] [reviewed YYYY-MM-DD]`, options in any order.
+    """`Acme Corp [monthly|quarterly|yearly|every N days] [reviewed YYYY-MM-DD]`, in any order.
 
-    Missing options mean monthly, reviewed `today`. Raises ValueError with a message that can
-    be shown as is.
+    Missing options mean monthly, reviewed `today`. A second cadence or review date is refused
+    rather than left in the account name. Raises ValueError with a message that can be shown
+    as is.
     """
     rest = " " + " ".join(text.split())
     cadence: Cadence | None = None
     reviewed: date | None = None
     while True:
-        if reviewed is None and (match := _TRAILING_REVIEWED.search(rest)):
+        if match := _TRAILING_REVIEWED.search(rest):
+            if reviewed is not None:
+                raise ValueError("Give one review date, e.g. `reviewed 2026-10-01`.")
             reviewed = _review_day(match[1], today)
-        elif cadence is None and (match := _TRAILING_CADENCE.search(rest)):
+        elif match := _TRAILING_CADENCE.search(rest):
+            if cadence is not None:
+                raise ValueError(f"Give one review cadence: {_CADENCE_HINT}.")
             cadence = parse_cadence(match[1])
         else:
             break

@@ -1,7 +1,9 @@
 """When scheduled messages fall due, in the recipient's own wall-clock time.
 
 A job is due when its latest occurrence has passed and is still within its grace period, so a
-clock that was down at the moment catches up when it starts instead of losing the message.
+clock that was down at the moment catches up when it starts instead of losing the message. A
+catch-up never reaches anyone outside working hours: it waits for the next morning, if the
+message is still worth sending then.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 WEEKDAY_NAMES = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+# Tally speaks only in the recipient's working hours (local wall time, end excluded).
+WORK_STARTS, WORK_ENDS = time(8), time(18)
 _SLOT = re.compile(r"^\s*(?:(weekdays|[a-z]{3})[a-z]*\s+)?(\d{1,2}):(\d{2})\s*$", re.IGNORECASE)
 
 
@@ -34,6 +38,11 @@ def parse_slot(text: str) -> Slot:
     day, hour, minute = match.group(1), int(match.group(2)), int(match.group(3))
     if hour > 23 or minute > 59:
         raise ValueError(f"{text!r} has no such time of day.")
+    if not WORK_STARTS <= time(hour, minute) < WORK_ENDS:
+        raise ValueError(
+            f"{text!r} is outside working hours: Tally sends between "
+            f"{WORK_STARTS:%H:%M} and {WORK_ENDS:%H:%M} in each recipient's zone."
+        )
     weekday = None
     if day and day.lower() != "weekdays":
         if day.lower()[:3] not in WEEKDAY_NAMES:
@@ -56,8 +65,16 @@ def latest_occurrence(slot: Slot, now_local: datetime) -> datetime:
     raise AssertionError("a weekly slot always occurs within eight days")
 
 
+def in_working_hours(now_local: datetime) -> bool:
+    """Whether a message may reach someone whose wall clock reads `now_local`."""
+    return WORK_STARTS <= now_local.time() < WORK_ENDS
+
+
 def due_weekly(slot: Slot, now_local: datetime) -> datetime | None:
-    """The occurrence to act on now; a weekly message is still worth sending until Monday noon."""
+    """The occurrence to act on now; a weekly message is still worth sending until Monday noon,
+    in working hours."""
+    if not in_working_hours(now_local):
+        return None
     occurrence = latest_occurrence(slot, now_local)
     monday = occurrence.date() + timedelta(days=7 - occurrence.weekday())
     cutoff = datetime.combine(monday, time(12))
@@ -65,7 +82,10 @@ def due_weekly(slot: Slot, now_local: datetime) -> datetime | None:
 
 
 def due_today(slot: Slot, now_local: datetime) -> datetime | None:
-    """A daily nudge or reminder is only worth sending on the day it was meant for."""
+    """A daily nudge or reminder is only worth sending on the day it was meant for, in working
+    hours."""
+    if not in_working_hours(now_local):
+        return None
     occurrence = latest_occurrence(slot, now_local)
     return occurrence if occurrence.date() == now_local.date() else None
 

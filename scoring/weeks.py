@@ -69,6 +69,14 @@ def in_goal_window(week: int | None, window: tuple[int, int] = (3, 13)) -> bool:
     return week is not None and first <= week <= last
 
 
+def goal_applies(start: date | None, day: date, window: tuple[int, int] = (3, 13)) -> bool:
+    """Whether `day`'s week is held to the weekly goal: every week without an onboarding start,
+    never before the start, and inside the goal window once onboarding has begun."""
+    if start is None:
+        return True
+    return in_goal_window(onboarding_week(start, day), window)
+
+
 def happened_at(day: date | None, tz_name: str, now: datetime) -> datetime:
     """When to record an activity: now, or noon local on an earlier day the rep named.
 

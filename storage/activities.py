@@ -29,6 +29,7 @@ class NewActivity:
     source: str
     logged_by: str
     idempotency_key: str
+    currency: str | None = None  # ISO 4217, set whenever `amount` is
 
 
 def record_activity(session: Session, new: NewActivity, now: datetime) -> tuple[Activity, bool]:
@@ -41,25 +42,21 @@ def record_activity(session: Session, new: NewActivity, now: datetime) -> tuple[
     )
 
 
-def find_recent_duplicate(
-    session: Session,
-    team_id: str,
-    user_id: str,
-    activity_key: str,
-    count: int,
-    since: datetime,
-    exclude_id: int,
-) -> Activity | None:
-    """A live entry that looks like the same thing logged twice by mistake."""
+def find_recent_duplicate(session: Session, entry: Activity, since: datetime) -> Activity | None:
+    """A live entry logged before `entry`, since `since`, that looks like `entry` logged twice
+    by mistake: same person, activity, count, day and note. A second call to another account,
+    or yesterday's meeting logged after today's, is no slip."""
     return session.scalars(
         select(Activity)
         .where(
-            Activity.team_id == team_id,
-            Activity.user_id == user_id,
-            Activity.activity_key == activity_key,
-            Activity.count == count,
+            Activity.team_id == entry.team_id,
+            Activity.user_id == entry.user_id,
+            Activity.activity_key == entry.activity_key,
+            Activity.count == entry.count,
+            Activity.local_day == entry.local_day,
+            Activity.note == entry.note,
             Activity.created_at >= since,
-            Activity.id != exclude_id,
+            Activity.id < entry.id,  # logged before it: a retry's later twin is not a slip
             Activity.deleted_at.is_(None),
         )
         .order_by(Activity.created_at.desc(), Activity.id.desc())
@@ -201,3 +198,20 @@ def teams_active_in(session: Session, week: str) -> list[str]:
         .order_by(Activity.team_id)
     )
     return list(session.scalars(query))
+
+
+def counts_by_activity(
+    session: Session, team_id: str, user_id: str, weeks: Collection[str]
+) -> dict[str, int]:
+    """How many of each activity a rep logged (live entries) over `weeks`: their usual mix."""
+    query = (
+        select(Activity.activity_key, func.sum(Activity.count))
+        .where(
+            Activity.team_id == team_id,
+            Activity.user_id == user_id,
+            Activity.week.in_(list(weeks)),
+            Activity.deleted_at.is_(None),
+        )
+        .group_by(Activity.activity_key)
+    )
+    return {key: int(count) for key, count in session.execute(query)}

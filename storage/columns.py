@@ -7,6 +7,7 @@ from sqlalchemy import DateTime, Dialect, Numeric
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
 CENTS = Decimal("0.01")
+MONEY_LIMIT = Decimal("1e12")  # NUMERIC(14, 2) holds 12 digits before the point
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -32,10 +33,12 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Money(TypeDecorator[Decimal]):
-    """NUMERIC(14, 2) that returns exact Decimals on SQLite too.
+    """NUMERIC(14, 2) that returns exact Decimals on SQLite too, and refuses what it can't keep.
 
     SQLite stores numerics as floats; 14 significant digits survive the round trip through
-    the float's shortest repr, so quantizing that repr gives back the exact amount.
+    the float's shortest repr, so quantizing that repr gives back the exact amount. Beyond 14
+    digits, or finer than a cent, a value would be rounded (SQLite, and PostgreSQL for cents)
+    or refused mid-transaction (PostgreSQL): it is refused here, the same on both.
     """
 
     impl = Numeric(14, 2)
@@ -47,7 +50,15 @@ class Money(TypeDecorator[Decimal]):
         return dialect.type_descriptor(Numeric(14, 2))
 
     def process_bind_param(self, value: Decimal | None, dialect: Dialect) -> Decimal | None:
-        return None if value is None else Decimal(value).quantize(CENTS)
+        if value is None:
+            return None
+        value = Decimal(value)
+        if not value.is_finite() or abs(value) >= MONEY_LIMIT:
+            raise ValueError(f"{value} does not fit NUMERIC(14, 2)")
+        cents = value.quantize(CENTS)
+        if cents != value:
+            raise ValueError(f"{value} is finer than a cent")
+        return cents
 
     def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
         return None if value is None else Decimal(str(value)).quantize(CENTS)

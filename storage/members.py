@@ -120,3 +120,20 @@ def onboarding_reps(session: Session) -> list[Member]:
 def set_nudges(session: Session, team_id: str, user_id: str, enabled: bool, now: datetime) -> None:
     ensure_member(session, team_id, user_id, now).nudges_enabled = enabled
     session.flush()
+
+
+def managers_above(session: Session, team_id: str, user_id: str) -> list[str]:
+    """The user's manager, their manager, and so on up: none of them may become the user's rep.
+
+    Stops at a repeat, so a chain that already loops (from before cycles were refused) ends.
+    """
+    chain: list[str] = []
+    current: str | None = user_id
+    while current is not None:
+        current = session.scalar(
+            select(Member.manager_id).where(Member.team_id == team_id, Member.user_id == current)
+        )
+        if current is None or current in chain or current == user_id:
+            break
+        chain.append(current)
+    return chain

@@ -37,6 +37,8 @@ class Draft:
     text: str  # plain-text fallback, also what notifications show
     blocks: list[dict[str, Any]]  # Block Kit
     editable_until: datetime | None = None
+    # Not to be sent before this moment (an operator queued it before the recipient's day began).
+    not_before: datetime | None = None
 
     @property
     def key(self) -> str:
@@ -56,7 +58,7 @@ def enqueue(session: Session, draft: Draft, now: datetime) -> tuple[OutboxMessag
         blocks=_dump_blocks(draft.blocks),
         status=PENDING,
         attempts=0,
-        next_attempt_at=now,
+        next_attempt_at=max(now, draft.not_before) if draft.not_before else now,
         needs_update=False,
         editable_until=draft.editable_until,
         created_at=now,
@@ -250,7 +252,7 @@ def mark_sent(
     message.sent_at = message.sent_at or now
     message.lease_until = None
     message.last_error = None
-    if sent_text is not None and _same_content(message, sent_text, sent_blocks):
+    if sent_text is not None and same_content(message, sent_text, sent_blocks):
         message.needs_update = False
 
 
@@ -267,7 +269,7 @@ def mark_updated(
     message.status = SENT
     message.lease_until = None
     message.last_error = None
-    message.needs_update = sent_text is not None and not _same_content(
+    message.needs_update = sent_text is not None and not same_content(
         message, sent_text, sent_blocks
     )
     message.next_attempt_at = now
@@ -318,7 +320,7 @@ def _lock_id(session: Session, message_id: int) -> OutboxMessage:
     ).one()
 
 
-def _same_content(message: OutboxMessage, text: str, blocks: list[dict[str, Any]] | None) -> bool:
+def same_content(message: OutboxMessage, text: str, blocks: list[dict[str, Any]] | None) -> bool:
     return message.text == text and message_blocks(message) == (blocks or [])
 
 

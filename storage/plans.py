@@ -48,8 +48,15 @@ def add_plan(
     return insert_once(session, plan, lambda: _by_key(session, team_id, owner_id, key))
 
 
-def get_plan(session: Session, plan_id: int) -> AccountPlan | None:
-    return session.get(AccountPlan, plan_id)
+def get_plan(session: Session, team_id: str, owner_id: str, plan_id: int) -> AccountPlan | None:
+    """The plan only when it is this owner's in this team: an id alone proves nothing."""
+    return session.scalars(
+        select(AccountPlan).where(
+            AccountPlan.id == plan_id,
+            AccountPlan.team_id == team_id,
+            AccountPlan.owner_id == owner_id,
+        )
+    ).one_or_none()
 
 
 def plans_of(session: Session, team_id: str, owner_id: str) -> list[AccountPlan]:

@@ -6,13 +6,15 @@ production.
 """
 
 import copy
+import http.client
 import json
 import secrets
-from collections.abc import Callable
+import select
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.error import HTTPError
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 from urllib.request import Request, urlopen
 
 from slack_sdk.signature import SignatureVerifier
@@ -239,6 +241,53 @@ class SignedSlack:
         except HTTPError as error:
             return Reply(error.code, error.read().decode())
 
+    def send(
+        self,
+        body: bytes | str,
+        content_type: str | None = _FORM,
+        *,
+        signed: bool = True,
+        headers: Mapping[str, str] | None = None,
+        content_length: int | None = None,
+        chunked: bool = False,
+        method: str = "POST",
+    ) -> Reply:
+        """Send raw bytes with any headers, signed over exactly those bytes or not at all.
+
+        For hostile-input tests: `headers` are added last (so they can override the signature
+        headers), `content_length` may lie, `chunked` sends no length at all. Written on
+        http.client because urllib can neither lie about the length nor stop sending when the
+        server answers early (a 413 before the body is in); the body goes in pieces and sending
+        stops as soon as the answer is readable.
+        """
+        data = body.encode() if isinstance(body, str) else body
+        sent: dict[str, str] = {}
+        if content_type is not None:
+            sent["Content-Type"] = content_type
+        if signed:
+            timestamp = str(int(self._clock()))
+            sent["X-Slack-Request-Timestamp"] = timestamp
+            sent["X-Slack-Signature"] = self._verifier.generate_signature(
+                timestamp=timestamp, body=data
+            ) or ""
+        if chunked:
+            sent["Transfer-Encoding"] = "chunked"
+        else:
+            sent["Content-Length"] = str(len(data) if content_length is None else content_length)
+        sent |= headers or {}
+        url = urlsplit(self.endpoint)
+        connection = http.client.HTTPConnection(url.hostname or "", url.port, timeout=20)
+        try:
+            connection.putrequest(method, url.path, skip_accept_encoding=True)
+            for name, value in sent.items():
+                connection.putheader(name, value)
+            connection.endheaders()
+            _send_until_answered(connection, data, chunked)
+            response = connection.getresponse()
+            return Reply(response.status, response.read().decode(errors="replace"))
+        finally:
+            connection.close()
+
     def _post_payload(self, payload: dict[str, Any]) -> Reply:
         """Interactive payloads travel as one form field, `payload=<json>`."""
         return self.post(urlencode({"payload": json.dumps(payload)}), _FORM)
@@ -281,6 +330,24 @@ class SignedSlack:
 
     def _new_ts(self) -> str:
         return self._slack.new_ts() if self._slack else f"{self._clock():.6f}"
+
+
+def _send_until_answered(
+    connection: http.client.HTTPConnection, data: bytes, chunked: bool, piece: int = 64 * 1024
+) -> None:
+    """Write the body in pieces, stopping early once the server has answered or hung up."""
+    for start in range(0, len(data), piece):
+        sock = connection.sock
+        if sock is None or select.select([sock], [], [], 0)[0]:
+            return
+        chunk = data[start : start + piece]
+        framed = b"%x\r\n%s\r\n" % (len(chunk), chunk) if chunked else chunk
+        try:
+            connection.send(framed)
+        except (BrokenPipeError, ConnectionResetError):
+            return
+    if chunked:
+        connection.send(b"0\r\n\r\n")
 
 
 def _channel_name(channel_id: str) -> str:

@@ -125,7 +125,11 @@ class FakeSlack:
         is_admin: bool = False,
         is_owner: bool = False,
         real_name: str | None = None,
+        *,
+        deleted: bool = False,
+        is_bot: bool = False,
     ) -> None:
+        """Register (or, with the same id, change) a member; `deleted` is a deactivated account."""
         user = {
             "id": user_id,
             "name": name,
@@ -133,6 +137,8 @@ class FakeSlack:
             "is_admin": is_admin,
             "is_owner": is_owner,
             "real_name": real_name or name,
+            "deleted": deleted,
+            "is_bot": is_bot,
         }
         with self._lock:
             self._workspace.add_user(user)

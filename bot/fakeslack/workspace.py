@@ -61,7 +61,8 @@ class Workspace:
         }
 
     def add_user(self, user: dict[str, Any]) -> None:
-        """Register a member; `user` holds id, name, real_name, tz, is_admin, is_owner."""
+        """Register a member; `user` holds id, name, real_name, tz, is_admin, is_owner and
+        optionally deleted and is_bot."""
         self._users[user["id"]] = user
 
     def user_name(self, user_id: str) -> str | None:
@@ -127,14 +128,14 @@ class Workspace:
             "id": user["id"],
             "team_id": self.team_id,
             "name": user["name"],
-            "deleted": False,
+            "deleted": user.get("deleted", False),
             "real_name": user["real_name"],
             "tz": user["tz"],
             "tz_label": zone_now.tzname(),
             "tz_offset": int(offset.total_seconds()) if offset else 0,
             "is_admin": user["is_admin"],
             "is_owner": user["is_owner"],
-            "is_bot": False,
+            "is_bot": user.get("is_bot", False),
             "is_app_user": False,
             "profile": {
                 "real_name": user["real_name"],

@@ -1,7 +1,8 @@
 """`tally clock` as production runs it: two processes at once on one database, the real clock.
 
-The digest slot is put at 00:00 today (UTC managers), so when the clocks start it is due and
-hours late: they must catch up, and between them send each manager's digest exactly once.
+The managers live in a zone where it is now working hours and the digest slot is put at 08:00
+today there, so when the clocks start it is due and late: they must catch up, and between them
+send each manager's digest exactly once.
 """
 
 import os
@@ -14,6 +15,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -27,6 +29,18 @@ from tests.fixtures.slack import BOT_TOKEN, SIGNING_SECRET
 
 MANAGERS = {"U0MONA": "U0RITA", "U0MIKE": "U0RAVI", "U0MAYA": "U0ROSA"}  # manager: rep
 TICKS_TO_WATCH = 3
+# One of these is always between 09:00 and 17:00, whatever the time of the run.
+ZONES = [
+    "UTC",
+    "Asia/Kolkata",
+    "Asia/Tokyo",
+    "Pacific/Auckland",
+    "Pacific/Kiritimati",
+    "America/Sao_Paulo",
+    "America/Chicago",
+    "America/Los_Angeles",
+    "Pacific/Honolulu",
+]
 SQLITE_HOLD_S = 2.0  # long enough for both clocks to start, short of SQLite's busy timeout
 
 
@@ -80,11 +94,11 @@ def _start_together(
             clocks = [running.enter_context(_clock(env, path)) for path in logs]
             if engine.dialect.name == "postgresql":
                 _wait_for(
-                    lambda: all("Running job" in _log_text(path) for path in logs),
+                    lambda: all("clock started" in _log_text(path) for path in logs),
                     30,
-                    "both clocks' first tick",
+                    "both clocks to start",
                 )
-                time.sleep(0.5)  # into the tick's first query, which the lock stops
+                time.sleep(1.0)  # into the first tick's first query, which the lock stops
             else:
                 time.sleep(SQLITE_HOLD_S)
         return clocks
@@ -93,21 +107,32 @@ def _start_together(
 
 
 @pytest.fixture
-def clock_env(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> dict[str, str]:
-    """Three UTC managers, each with a rep who logged this week; the digest slot passed at
-    00:00 today."""
-    today = datetime.now(UTC).date()
+def zone() -> str:
+    """A zone where it is now between 09:00 and 17:00, so a digest due at 08:00 goes out."""
+    now = datetime.now(UTC)
+    return next(z for z in ZONES if 9 <= now.astimezone(ZoneInfo(z)).hour < 17)
+
+
+@pytest.fixture
+def clock_env(
+    fake_slack: FakeSlack, database_url: str, tmp_path: Path, zone: str
+) -> dict[str, str]:
+    """Three managers, each with a rep who logged this week; the digest slot passed at 08:00
+    today in their zone."""
+    now = datetime.now(UTC)
+    local_today = now.astimezone(ZoneInfo(zone)).date()
     with seeding(database_url) as session:
         for manager, rep in MANAGERS.items():
-            person(session, manager)
-            person(session, rep)
-            fake_slack.add_user(manager, manager.removeprefix("U0").lower(), tz="UTC")
-            fake_slack.add_user(rep, rep.removeprefix("U0").lower(), tz="UTC")
+            person(session, manager, tz=zone)
+            person(session, rep, tz=zone)
+            fake_slack.add_user(manager, manager.removeprefix("U0").lower(), tz=zone)
+            fake_slack.add_user(rep, rep.removeprefix("U0").lower(), tz=zone)
             team(session, manager, [rep])
-            log(session, rep, "meeting_booked", 3, day=today)
+            log(session, rep, "meeting_booked", 3, at=now, tz=zone)
     config = tmp_path / "tally.toml"
-    config.write_text(f'[schedule]\ndigest = "{WEEKDAY_NAMES[today.weekday()]} 00:00"\n')
+    config.write_text(f'[schedule]\ndigest = "{WEEKDAY_NAMES[local_today.weekday()]} 08:00"\n')
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TALLY_"))}
+    clean.pop("LOG_LEVEL", None)
     return {
         **clean,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -120,9 +145,13 @@ def clock_env(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> dict[
 
 
 def test_two_late_clocks_send_each_digest_exactly_once_and_stop_on_sigterm(
-    fake_slack: FakeSlack, clock_env: dict[str, str], database_url: str, tmp_path: Path
+    fake_slack: FakeSlack,
+    clock_env: dict[str, str],
+    database_url: str,
+    tmp_path: Path,
+    zone: str,
 ) -> None:
-    week = iso_week_label(datetime.now(UTC).date())
+    week = iso_week_label(datetime.now(ZoneInfo(zone)).date())
     logs = [tmp_path / "clock-a.log", tmp_path / "clock-b.log"]
     dms = {"D" + manager for manager in MANAGERS}
 
@@ -171,4 +200,12 @@ def test_two_late_clocks_send_each_digest_exactly_once_and_stop_on_sigterm(
         if "Traceback" in line or "tick failed" in line or "WARNING bot." in line
     ]
     assert trouble == [], "\n".join(trouble)
+    # Quiet by default: the clock's own progress, none of the libraries' INFO chatter.
+    chatter = [
+        line
+        for path in logs
+        for line in _log_text(path).splitlines()
+        if "INFO alembic" in line or "INFO apscheduler" in line
+    ]
+    assert chatter == [], "\n".join(chatter)
     assert exit_codes == [0, 0], [_log_text(path)[-2000:] for path in logs]

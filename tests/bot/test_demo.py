@@ -17,6 +17,9 @@ def test_demo_plays_a_week_and_a_friday_through_the_real_server() -> None:
 
     assert done.returncode == 0, done.stderr[-2000:]
     shown = done.stdout
+    assert "I asked @alex, @sam, @priya to join your team" in shown
+    assert "@maya asked you to join their team" in shown and "[Accept] [Decline]" in shown
+    assert "Alex Rivera clicks: Accept" in shown and "You joined @maya's team" in shown
     assert "Alex Rivera types: /log demo self-led" in shown and "+25 pts" in shown
     assert "This looks like a duplicate" in shown
     assert "Undone: *1 closed-won deal*" in shown

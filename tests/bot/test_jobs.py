@@ -25,6 +25,8 @@ from tests.fixtures.slack import BOT_TOKEN, SIGNING_SECRET
 
 SYDNEY_BOSS, NEW_YORK_BOSS = "U0SYD", "U0NYC"
 SYDNEY_REP, NEW_YORK_REP = "U0SREP", "U0NREP"
+# Saturday 16:30 in New York, Sunday 08:30 in Sydney: working hours for both managers.
+SATURDAY_BOTH_AWAKE = "2026-11-28 21:30:00"
 
 
 class ManualTime:
@@ -128,16 +130,33 @@ def test_each_manager_gets_the_digest_at_their_own_friday_3pm(
     assert "50 / 500 pts" in sydney.replace("*", "")
 
 
-def test_a_clock_down_on_friday_catches_up_on_saturday_but_not_after_monday_noon(
+def test_a_clock_down_on_friday_catches_up_the_next_morning_but_not_after_monday_noon(
     two_teams, settings, session_factory, deliverer, fake_slack
 ) -> None:
-    _tick_at(
-        "2026-11-30 18:00:00", settings, session_factory, deliverer
-    )  # Mon 13:00 NY, 05:00 Tue SYD
+    # Mon 13:00 in New York, Tue 05:00 in Sydney: both managers' Monday noon has passed.
+    _tick_at("2026-11-30 18:00:00", settings, session_factory, deliverer)
     assert _digests(fake_slack) == {}
 
-    _tick_at("2026-11-28 15:00:00", settings, session_factory, deliverer)  # Saturday
+    _tick_at("2026-11-28 15:00:00", settings, session_factory, deliverer)  # Sat 10:00 NY
+    # Sunday 02:00 in Sydney: the late digest waits for the morning instead of waking him.
+    assert set(_digests(fake_slack)) == {f"D{NEW_YORK_BOSS}"}
+
+    _tick_at("2026-11-28 20:59:00", settings, session_factory, deliverer)  # Sun 07:59 Sydney
+    assert set(_digests(fake_slack)) == {f"D{NEW_YORK_BOSS}"}
+    _tick_at("2026-11-28 21:00:00", settings, session_factory, deliverer)  # Sun 08:00 Sydney
     assert set(_digests(fake_slack)) == {f"D{SYDNEY_BOSS}", f"D{NEW_YORK_BOSS}"}
+
+
+def test_a_late_digest_is_not_sent_in_the_evening_but_the_next_morning(
+    two_teams, settings, session_factory, deliverer, fake_slack
+) -> None:
+    # The clock was down from Friday 15:00 and comes back at 18:30 in New York.
+    _tick_at("2026-11-27 23:30:00", settings, session_factory, deliverer)
+    _tick_at("2026-11-28 12:59:00", settings, session_factory, deliverer)  # Sat 07:59 NY
+    assert f"D{NEW_YORK_BOSS}" not in _digests(fake_slack)
+
+    _tick_at("2026-11-28 13:00:00", settings, session_factory, deliverer)  # Sat 08:00 NY
+    assert len(_digests(fake_slack)[f"D{NEW_YORK_BOSS}"]) == 1
 
 
 def test_dst_end_moves_the_utc_moment_not_the_local_one(
@@ -160,7 +179,7 @@ def test_rate_limited_post_waits_retry_after_and_sends_once(
 ) -> None:
     fake_slack.fail("chat.postMessage", 429, retry_after=3)
 
-    _tick_at("2026-11-28 12:00:00", settings, session_factory, deliverer)
+    _tick_at(SATURDAY_BOTH_AWAKE, settings, session_factory, deliverer)
 
     assert 3 in manual_time.slept
     assert {c: len(p) for c, p in _digests(fake_slack).items()} == {
@@ -184,7 +203,7 @@ def test_two_clocks_ticking_at_once_send_each_digest_once(
                 monotonic=paced.monotonic,
             )
         )
-    with freeze_time("2026-11-28 12:00:00"):
+    with freeze_time(SATURDAY_BOTH_AWAKE):
         barrier = threading.Barrier(2)
 
         def run(deliverer: Deliverer) -> None:
@@ -206,7 +225,7 @@ def test_two_clocks_ticking_at_once_send_each_digest_once(
 def test_a_late_entry_edits_the_sent_digest_in_place_until_monday_noon(
     two_teams, settings, session_factory, deliverer, fake_slack
 ) -> None:
-    _tick_at("2026-11-28 12:00:00", settings, session_factory, deliverer)
+    _tick_at(SATURDAY_BOTH_AWAKE, settings, session_factory, deliverer)
     assert len(_digests(fake_slack)[f"D{NEW_YORK_BOSS}"]) == 1
     deps = Deps(
         sessions=session_factory,
@@ -247,7 +266,7 @@ def test_pace_nudges_reach_reps_behind_at_their_own_wednesday_noon(
             if c.args["metadata"]["event_payload"]["key"].startswith("nudge")
         ]
 
-    _tick_at("2026-11-25 10:00:00", settings, session_factory, deliverer)  # 21:00 Sydney, 05:00 NY
+    _tick_at("2026-11-25 01:30:00", settings, session_factory, deliverer)  # 12:30 Sydney
     assert nudged() == [f"D{SYDNEY_REP}"]
 
     with session_factory.begin() as session:
@@ -261,8 +280,28 @@ def test_pace_nudges_reach_reps_behind_at_their_own_wednesday_noon(
     _tick_at("2026-11-25 17:32:00", settings, session_factory, deliverer)
     assert nudged() == [f"D{SYDNEY_REP}", f"D{NEW_YORK_REP}"]
     text = fake_slack.calls_to("chat.postMessage")[-1].args["text"]
-    assert "30 / 500 pts" in text and "today would put you on pace" in text
+    assert "30 / 500 pts" in text  # the suggestion's wording is scoring.pace's to test
     assert not [c for c in fake_slack.calls_to("chat.postMessage") if "digest" in str(c.args)]
+
+
+def test_a_late_pace_nudge_waits_for_working_hours_and_lapses_with_its_day(
+    two_teams, settings, session_factory, deliverer, fake_slack
+) -> None:
+    """The clock was down over Wednesday noon; it comes back at 22:57 in Sydney."""
+
+    def nudged() -> list[str]:
+        return [
+            c.args["channel"]
+            for c in fake_slack.calls_to("chat.postMessage")
+            if c.args["metadata"]["event_payload"]["key"].startswith("nudge")
+        ]
+
+    _tick_at("2026-11-25 11:57:00", settings, session_factory, deliverer)  # Wed 22:57 Sydney
+    assert nudged() == []
+    _tick_at("2026-11-25 21:30:00", settings, session_factory, deliverer)  # Thu 08:30 Sydney
+    assert nudged() == [f"D{NEW_YORK_REP}"]  # Wed 16:30 in New York: still its day
+    _tick_at("2026-11-25 23:30:00", settings, session_factory, deliverer)  # Wed 18:30 NY
+    assert nudged() == [f"D{NEW_YORK_REP}"]
 
 
 def test_the_clock_does_not_redraft_what_it_already_queued(

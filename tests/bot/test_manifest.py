@@ -11,11 +11,12 @@ from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 
 ROOT = Path(__file__).resolve().parents[2]
-SCHEMA_DIR = ROOT.parent / "shared" / "slack-manifest-schema"
+# Slack's published schema, vendored (MIT) so a fresh clone tests offline and on its own.
+SCHEMA_DIR = Path(__file__).resolve().parent / "slack_manifest_schema"
 
 
 def _local_schema(uri: str) -> Resource:
-    """The selector schema $refs per-version schemas on GitHub; serve them from the shared copy."""
+    """The selector schema $refs per-version schemas on GitHub; serve the vendored copy."""
     return Resource.from_contents(json.loads((SCHEMA_DIR / "schemas" / Path(uri).name).read_text()))
 
 

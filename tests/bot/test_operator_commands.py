@@ -17,11 +17,14 @@ import pytest
 
 from bot.fakeslack import FakeSlack
 from bot.fakeslack.readable import as_read
+from bot.settings import load_settings
+from handlers.deps import Deps
+from handlers.digest import refresh_sent_digest
 from scoring.catalog import DEFAULT_CATALOG
 from scoring.pace import pace_for
 from scoring.weeks import iso_week_label
-from storage.db import make_engine
-from tests.fixtures.seed import log, opt_out_of_nudges, person, plan, seeding, team
+from storage.db import make_engine, make_session_factory
+from tests.fixtures.seed import TEAM, log, opt_out_of_nudges, person, plan, seeding, team
 from tests.fixtures.slack import BOT_TOKEN, SIGNING_SECRET
 
 MONA, MIKE = "U0MONA", "U0MIKE"  # managers
@@ -47,6 +50,7 @@ def _tally(
 ) -> subprocess.CompletedProcess[str]:
     """`tally …` in its own process, with only the settings this test gives it."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TALLY_"))}
+    clean.pop("LOG_LEVEL", None)
     env = {
         **clean,
         "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -479,3 +483,140 @@ def test_nudges_rerun_counts_the_nudge_already_sent(
     again = _tally("nudges", slack=slack, database_url=database_url)
 
     assert _summary(again) == f"pace nudges {_today()}: 0 sent, 1 already sent, 0 failed"
+
+
+# --- what the summary line and stderr say -------------------------------------------------
+
+
+def test_digest_rerun_applies_the_edit_a_late_entry_left_pending(
+    slack: FakeSlack, database_url: str, two_teams: dict[str, int]
+) -> None:
+    """No clock runs: Rita logs late after the digest went out, then the operator re-runs it."""
+    week = _week()
+    assert _tally("digest", slack=slack, database_url=database_url).returncode == 0
+    [posted] = slack.messages_in(_dm(MONA))
+    engine = make_engine(database_url)
+    try:
+        sessions = make_session_factory(engine)
+        with sessions.begin() as session:
+            late = log(session, RITA, "demo_self_led", day=_today())
+        deps = Deps(
+            sessions=sessions,
+            reads=sessions,
+            rules=load_settings({}, slack=False).rules,
+            admins=frozenset(),
+            clock=lambda: datetime.now(UTC),
+        )
+        assert refresh_sent_digest(deps, TEAM, RITA, week)  # what `tally serve` does on /log
+    finally:
+        engine.dispose()
+
+    again = _tally("digest", slack=slack, database_url=database_url)
+
+    assert again.returncode == 0, again.stderr
+    assert _summary(again) == f"digests {week}: 0 sent, 1 updated, 1 already sent, 0 failed"
+    [update] = slack.calls_to("chat.update")
+    assert update.args["ts"] == posted["ts"]
+    [edited] = slack.messages_in(_dm(MONA))
+    assert f"@rita — {two_teams[RITA] + late} / 500 pts" in _read(slack, edited)
+    assert len(slack.calls_to("chat.postMessage")) == 2
+
+
+def _overdue_plan_for(user_id: str, tz: str, database_url: str) -> None:
+    with seeding(database_url) as session:
+        person(session, user_id, tz=tz)
+        plan(session, user_id, "Acme Corp", reviewed=_today() - timedelta(days=40))
+
+
+def test_reminders_as_of_today_are_sent_now(slack: FakeSlack, database_url: str) -> None:
+    """Before 12:00 UTC --as-of today used to queue the reminder for noon and call it failed."""
+    today = _today()
+    _overdue_plan_for(RITA, "UTC", database_url)
+
+    result = _tally(
+        "reminders", "--as-of", today.isoformat(), slack=slack, database_url=database_url
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _summary(result) == f"plan reminders {today}: 1 sent, 0 already sent, 0 failed"
+    assert len(slack.messages_in(_dm(RITA))) == 1
+
+
+def test_nudges_as_of_today_are_sent_now(
+    slack: FakeSlack, database_url: str, nudge_zone: str
+) -> None:
+    local_today = datetime.now(ZoneInfo(nudge_zone)).date()
+    with seeding(database_url) as session:
+        person(session, MONA, tz=nudge_zone)
+        person(session, RITA, tz=nudge_zone)
+        team(session, MONA, [RITA], onboarding_start=local_today - timedelta(weeks=5))
+
+    result = _tally(
+        "nudges", "--as-of", local_today.isoformat(), slack=slack, database_url=database_url
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _summary(result) == f"pace nudges {local_today}: 1 sent, 0 already sent, 0 failed"
+    assert len(slack.messages_in(_dm(RITA))) == 1
+
+
+def _zone_still_on_yesterday() -> str | None:
+    """A zone whose date is still yesterday's (and stays so for two minutes), if any."""
+    soon = datetime.now(UTC) + timedelta(minutes=2)
+    for name in ("Pacific/Pago_Pago", "Pacific/Honolulu", "America/Los_Angeles"):
+        if soon.astimezone(ZoneInfo(name)).date() < soon.date():
+            return name
+    return None
+
+
+def test_a_reminder_for_a_day_not_begun_in_the_owners_zone_is_not_due_not_failed(
+    slack: FakeSlack, database_url: str
+) -> None:
+    zone = _zone_still_on_yesterday()
+    if zone is None:
+        pytest.skip(f"at {datetime.now(UTC):%H:%M} UTC every zone has reached today")
+    today = _today()
+    _overdue_plan_for(RITA, zone, database_url)
+    morning = datetime.combine(today, datetime.min.time(), ZoneInfo(zone)).replace(hour=8)
+
+    result = _tally(
+        "reminders", "--as-of", today.isoformat(), slack=slack, database_url=database_url
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert _summary(result) == (
+        f"plan reminders {today}: 0 sent, 0 already sent, "
+        f"1 not due (goes out from {morning.astimezone(UTC):%Y-%m-%d %H:%M} UTC), 0 failed"
+    )
+    assert result.stderr == ""
+    assert slack.calls == []
+
+
+@pytest.mark.parametrize("command", [["digest"], ["leaderboard", "--channel", SALES]])
+def test_a_week_that_has_not_begun_is_refused(
+    slack: FakeSlack, database_url: str, two_teams: dict[str, int], command: list[str]
+) -> None:
+    later = iso_week_label(_today() + timedelta(days=14))
+
+    result = _tally(*command, "--week", later, slack=slack, database_url=database_url)
+
+    assert result.returncode == 2
+    assert _one_line_error(result) == f"tally: --week {later} has not begun yet."
+    assert slack.calls == []
+
+
+def test_operator_commands_are_quiet_unless_asked(
+    slack: FakeSlack, database_url: str, two_teams: dict[str, int]
+) -> None:
+    quiet = _tally("digest", slack=slack, database_url=database_url)
+
+    assert quiet.returncode == 0
+    assert quiet.stderr == ""  # no Alembic INFO lines, no outbox chatter
+
+    verbose = _tally(
+        "leaderboard", "--channel", SALES, "--verbose", slack=slack, database_url=database_url
+    )
+
+    assert verbose.returncode == 0
+    assert "INFO alembic.runtime.migration" in verbose.stderr
+    assert "outbox run:" in verbose.stderr

@@ -77,6 +77,8 @@ def test_digest_lists_the_teams_overdue_account_plans(session_factory) -> None:
 
     assert "Overdue account plans" in seen
     assert "Globex & <Sons> (@u0rita)" in seen  # escaped in mrkdwn, readable in Slack
+    assert "— was due Thu 1 Oct 2026" in seen  # as `/tally plan list` and the reminder write it
+    assert "2026-10-01" not in seen
     assert "Initech" not in seen
 
 
@@ -85,3 +87,62 @@ def test_a_manager_without_reps_is_told_how_to_add_them(session_factory) -> None
     seed.person("U0MONA", "UTC", FRIDAY)
 
     assert "/tally team add @rep" in _digest(session_factory)
+
+
+def test_everyone_tied_for_the_top_is_named(session_factory) -> None:
+    seed = Seeder(session_factory)
+    for user_id in ("U0MONA", "U0RITA", "U0RAVI", "U0SAM"):
+        seed.person(user_id, "America/New_York", FRIDAY)
+    seed.team("U0MONA", ["U0RITA", "U0RAVI", "U0SAM"], None, FRIDAY)
+    seed.log("U0RITA", "demo_self_led", 4, FRIDAY - timedelta(hours=3))
+    seed.log("U0RAVI", "call", 100, FRIDAY - timedelta(hours=2))
+    seed.log("U0SAM", "call", 40, FRIDAY - timedelta(hours=2))
+
+    seen = _digest(session_factory)
+
+    assert "Top performers: @u0ravi and @u0rita (100 pts)" in seen
+    assert "@u0sam (" not in seen
+
+
+def test_three_tied_for_the_top_read_as_a_list(session_factory) -> None:
+    seed = Seeder(session_factory)
+    for user_id in ("U0MONA", "U0RITA", "U0RAVI", "U0SAM"):
+        seed.person(user_id, "America/New_York", FRIDAY)
+    seed.team("U0MONA", ["U0RITA", "U0RAVI", "U0SAM"], None, FRIDAY)
+    for user_id in ("U0RITA", "U0RAVI", "U0SAM"):
+        seed.log(user_id, "meeting_booked", 2, FRIDAY - timedelta(hours=3))
+
+    assert "Top performers: @u0ravi, @u0rita and @u0sam (20 pts)" in _digest(session_factory)
+
+
+def test_below_goal_only_in_weeks_the_goal_applies_to(session_factory) -> None:
+    seed = Seeder(session_factory)
+    reps = {
+        "U0NEW": date(2026, 11, 23),  # week 1
+        "U0SOON": date(2027, 1, 4),  # starts next year
+        "U0DONE": date(2026, 8, 10),  # week 16: onboarding is over
+        "U0MID": date(2026, 10, 12),  # week 7
+    }
+    seed.person("U0MONA", "America/New_York", FRIDAY)
+    for user_id, start in reps.items():
+        seed.person(user_id, "America/New_York", FRIDAY)
+        seed.team("U0MONA", [user_id], start, FRIDAY)
+        seed.log(user_id, "call", 10, FRIDAY - timedelta(hours=3))
+    seed.person("U0ANY", "America/New_York", FRIDAY)
+    seed.team("U0MONA", ["U0ANY"], None, FRIDAY)  # no start date: the goal applies every week
+    seed.log("U0ANY", "demo_self_led", 20, FRIDAY - timedelta(hours=3))
+    seed.person("U0LOW", "America/New_York", FRIDAY)
+    seed.team("U0MONA", ["U0LOW"], None, FRIDAY)
+
+    lines = {
+        line.split("@", 1)[1].split(" ", 1)[0]: line
+        for line in _digest(session_factory).splitlines()
+        if " — " in line and "@" in line and "pts" in line
+    }
+
+    assert "below goal" in lines["u0mid"] and "below goal" in lines["u0low"]
+    for user_id in ("u0new", "u0soon", "u0done"):
+        assert "below goal" not in lines[user_id], lines[user_id]
+        assert ":small_red_triangle_down:" not in lines[user_id], lines[user_id]
+    assert "starts Mon 4 Jan 2027" in lines["u0soon"]
+    assert ":white_check_mark:" in lines["u0any"]

@@ -1,12 +1,16 @@
 """`/tally`: a rep's week, the board, and managers with their teams."""
 
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from handlers.errors import SORRY
 from tests.fixtures.server import ADMIN, MANAGER, OTHER_REP, REP, RunningTally
+from tests.fixtures.teams import answer, join_team, team_command
 
 
 def _team_add(tally: RunningTally, text: str) -> str:
-    ack = tally.command(MANAGER, "/tally", text)
-    assert ack.status == 200
-    return tally.read(tally.later_reply())
+    return team_command(tally, MANAGER, text)
 
 
 def test_tally_shows_total_breakdown_and_pace(tally: RunningTally) -> None:
@@ -32,8 +36,10 @@ def test_board_ranks_this_weeks_points(tally: RunningTally) -> None:
 
 
 def test_manager_adds_reps_and_sees_the_team(tally: RunningTally) -> None:
-    added = _team_add(tally, f"team add <@{REP}|rita> <@{OTHER_REP}> start 2026-10-05")
-    assert "Added @rita, @ravi" in added
+    asked = _team_add(tally, f"team add <@{REP}|rita> <@{OTHER_REP}> start 2026-10-05")
+    assert "asked @rita, @ravi to join your team" in asked
+    answer(tally, REP)
+    answer(tally, OTHER_REP)
 
     tally.command(REP, "/log", "demo self-led")
     seen = tally.read(tally.command(MANAGER, "/tally", "team").json())
@@ -43,12 +49,12 @@ def test_manager_adds_reps_and_sees_the_team(tally: RunningTally) -> None:
 
 
 def test_plain_names_resolve_or_get_a_helpful_error(tally: RunningTally) -> None:
-    assert "Added @rita" in _team_add(tally, "team add @rita")
+    assert "asked @rita to join" in _team_add(tally, "team add @rita")
     assert "couldn't find @nobody" in _team_add(tally, "team add @nobody")
 
 
 def test_manager_sees_a_rep_and_others_are_refused(tally: RunningTally) -> None:
-    _team_add(tally, f"team add <@{REP}|rita>")
+    join_team(tally, MANAGER, [REP])
     tally.command(REP, "/log", "meeting booked")
 
     managers_view = tally.read(tally.command(MANAGER, "/tally", f"<@{REP}|rita>").json())
@@ -61,7 +67,7 @@ def test_manager_sees_a_rep_and_others_are_refused(tally: RunningTally) -> None:
 
 
 def test_remove_takes_the_rep_off_the_team(tally: RunningTally) -> None:
-    _team_add(tally, f"team add <@{REP}|rita> <@{OTHER_REP}|ravi>")
+    join_team(tally, MANAGER, [REP, OTHER_REP])
 
     assert "Removed @rita" in _team_add(tally, f"team remove <@{REP}|rita>")
 
@@ -70,11 +76,12 @@ def test_remove_takes_the_rep_off_the_team(tally: RunningTally) -> None:
 
 
 def test_a_rep_on_another_team_is_not_taken_over(tally: RunningTally) -> None:
-    _team_add(tally, f"team add <@{REP}|rita>")
+    join_team(tally, MANAGER, [REP])
 
-    tally.command(OTHER_REP, "/tally", f"team add <@{REP}|rita>")
+    asked = team_command(tally, OTHER_REP, f"team add <@{REP}|rita>")
 
-    assert "@mona's team" in tally.read(tally.later_reply())
+    assert "@mona's team" in asked and "accepting moves them" in asked
+    assert "@rita" in tally.read(tally.command(MANAGER, "/tally", "team").json())
 
 
 def test_bad_start_date_is_refused(tally: RunningTally) -> None:
@@ -82,10 +89,16 @@ def test_bad_start_date_is_refused(tally: RunningTally) -> None:
     assert "@rita" not in tally.read(tally.command(MANAGER, "/tally", "team").json())
 
 
-def test_unknown_subcommand_shows_help(tally: RunningTally) -> None:
-    seen = tally.read(tally.command(REP, "/tally", "&lt;!here&gt;").json())
+def test_an_unknown_word_gets_one_line_and_the_closest_commands(tally: RunningTally) -> None:
+    typo = tally.read(tally.command(REP, "/tally", "bord").json())
+    junk = tally.read(tally.command(REP, "/tally", "&lt;!here&gt;").json())
+    team_typo = tally.read(tally.command(REP, "/tally", "team ad <@U0RAVI>").json())
 
-    assert "don't know" in seen and "/tally board" in seen
+    assert typo.count("\n") == 0 and "I don't know `/tally bord`" in typo
+    assert "`/tally board`" in typo and "/tally help" in typo
+    assert "team add" not in typo  # not the whole help
+    assert "don't know" in junk and "\n" not in junk and "/tally help" in junk
+    assert "`/tally team add`" in team_typo and "\n" not in team_typo
 
 
 def test_board_for_other_periods_and_a_friendly_error(tally: RunningTally) -> None:
@@ -110,6 +123,41 @@ def test_nudges_can_be_switched_off_and_on(tally: RunningTally) -> None:
     assert "on" in on
 
 
+def test_nudges_alone_shows_the_setting_and_how_to_change_it(tally: RunningTally) -> None:
+    before = tally.read(tally.command(REP, "/tally", "nudges").json())
+    tally.command(REP, "/tally", "nudges off")
+    after = tally.read(tally.command(REP, "/tally", "nudges").json())
+    junk = tally.read(tally.command(REP, "/tally", "nudges maybe").json())
+
+    assert "Pace nudges are on" in before and "/tally nudges off" in before
+    assert "Pace nudges are off" in after and "/tally nudges on" in after
+    assert "don't know `/tally nudges maybe`" in junk and "Pace nudges are off" in junk
+    assert "/tally board" not in before + after + junk  # not the whole help
+
+
+def test_several_mentions_show_each_week_the_caller_may_see(tally: RunningTally) -> None:
+    join_team(tally, MANAGER, [REP])
+    tally.command(REP, "/log", "meeting booked")
+    tally.command(OTHER_REP, "/log", "closed won Initech")
+
+    mine_and_not = tally.read(tally.command(MANAGER, "/tally", f"<@{REP}> <@{OTHER_REP}>").json())
+    join_team(tally, MANAGER, [OTHER_REP])
+    both = tally.read(tally.command(MANAGER, "/tally", f"<@{REP}|rita> @ravi").json())
+
+    assert "@rita's week" in mine_and_not and "10 / 500 pts" in mine_and_not
+    assert "Only @ravi's manager or a Tally admin" in mine_and_not
+    assert "@ravi's week" not in mine_and_not and "25 / 500" not in mine_and_not
+    assert "@rita's week" in both and "@ravi's week" in both and "25 / 500 pts" in both
+
+
+@pytest.mark.parametrize("text", ["@", "<@>", "<@U0RAVI", "<@u0ravi>", "@ <@"])
+def test_a_broken_mention_gets_a_clear_reply(tally: RunningTally, text: str) -> None:
+    reply = tally.command(MANAGER, "/tally", text)
+
+    assert reply.status == 200
+    assert "Mention whose week you want" in tally.read(reply.json())
+
+
 def test_plan_commands_answer_after_the_ack(tally: RunningTally) -> None:
     ack = tally.command(REP, "/tally", "plan add Acme Corp quarterly")
     added = tally.read(tally.later_reply())
@@ -118,3 +166,30 @@ def test_plan_commands_answer_after_the_ack(tally: RunningTally) -> None:
     assert "Acme Corp" in added
     tally.command(REP, "/tally", "plan list")
     assert "Acme Corp" in tally.read(tally.later_reply())
+
+
+_PIECES = st.sampled_from(
+    [
+        "team", "add", "remove", "board", "plan", "nudges", "on", "off", "help", "start",
+        "list", "for", "last", "week", "month", "@", "@rita", "@nobody", "<@", "<@>",
+        f"<@{OTHER_REP}", f"<@{OTHER_REP}>", f"<@{REP}|rita>", "<@u0ravi>", "<@U0GHOST>",
+        "<!channel>", "<!here>", "&lt;!here&gt;", "&amp;", "2026-13-01", "2026-11-02",
+    ]
+)  # fmt: skip
+_TEXTS = st.lists(st.one_of(_PIECES, st.text(max_size=6)), min_size=1, max_size=6).map(" ".join)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(text=_TEXTS)
+def test_every_tally_text_gets_a_reply_and_never_an_error(tally: RunningTally, text: str) -> None:
+    ack = tally.command(MANAGER, "/tally", text)
+
+    assert ack.status == 200, text
+    body = ack.json()
+    reply = body if body and body.get("text") else tally.later_reply()
+    seen = tally.read(reply)
+    assert seen.strip() and SORRY not in seen, text
+    assert "<!" not in str(reply), text  # an echo never pings a channel

@@ -7,6 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scoring.plans import (
+    MAX_MONTHS,
     MONTHLY,
     QUARTERLY,
     Cadence,
@@ -41,8 +42,8 @@ def test_cadences_people_type(text: str, expected: Cadence, described: str) -> N
 @pytest.mark.parametrize(
     ("text", "hint"),
     [
-        ("fortnightlyish", "monthly, quarterly or every N days"),
-        ("every ten days", "monthly, quarterly or every N days"),
+        ("fortnightlyish", "monthly, quarterly, yearly or every N days"),
+        ("every ten days", "monthly, quarterly, yearly or every N days"),
         ("every 0 days", "at least 1 day"),
         ("every 400 days", "at most 365 days"),
         ("every 13 months", "at most 12 months"),
@@ -133,3 +134,61 @@ def test_bad_plan_add_text_is_explained(text: str, hint: str) -> None:
 
 def test_account_keys_ignore_case_and_spacing() -> None:
     assert account_key("  ACME   Corp ") == account_key("acme corp") == "acme corp"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("yearly", Cadence("month", 12)),
+        ("Annually", Cadence("month", 12)),
+        ("annual", Cadence("month", 12)),
+        ("every year", Cadence("month", 12)),
+        ("half-yearly", Cadence("month", 6)),
+        ("semiannually", Cadence("month", 6)),
+        ("fortnightly", Cadence("day", 14)),
+    ],
+)
+def test_yearly_and_other_common_cadences(text: str, expected: Cadence) -> None:
+    assert parse_cadence(text) == expected
+
+
+@pytest.mark.parametrize(
+    "cadence",
+    [Cadence("month", n) for n in range(1, MAX_MONTHS + 1)]
+    + [Cadence("day", n) for n in (1, 2, 7, 10, 14, 30, 90, 365)],
+)
+def test_every_cadence_tally_prints_parses_back(cadence: Cadence) -> None:
+    described = cadence.describe()
+
+    assert parse_cadence(described) == cadence
+    new = parse_new_plan(f"Globex {described}", TODAY)
+    assert (new.account, new.cadence) == ("Globex", cadence)
+
+
+@pytest.mark.parametrize(
+    ("text", "account", "cadence"),
+    [
+        ("Globex yearly", "Globex", Cadence("month", 12)),
+        ("Globex annually reviewed 2026-11-02", "Globex", Cadence("month", 12)),
+        ("Globex every 2 months", "Globex", Cadence("month", 2)),
+        ("Globex every day", "Globex", Cadence("day", 1)),
+        ("Yearly Report Co quarterly", "Yearly Report Co", QUARTERLY),
+    ],
+)
+def test_a_plan_name_never_swallows_a_cadence(text: str, account: str, cadence: Cadence) -> None:
+    new = parse_new_plan(text, TODAY)
+
+    assert (new.account, new.cadence) == (account, cadence)
+
+
+@pytest.mark.parametrize(
+    ("text", "hint"),
+    [
+        ("Globex monthly quarterly", "one review cadence"),
+        ("Globex reviewed 2026-11-01 reviewed 2026-11-02", "one review date"),
+        ("Globex every 2 years", "at most 12 months"),
+    ],
+)
+def test_two_cadences_are_refused_rather_than_kept_in_the_name(text: str, hint: str) -> None:
+    with pytest.raises(ValueError, match=hint):
+        parse_new_plan(text, TODAY)

@@ -32,6 +32,12 @@ def test_bad_slots_are_refused_with_an_example(text: str) -> None:
         parse_slot(text)
 
 
+@pytest.mark.parametrize("text", ["fri 07:59", "weekdays 18:00", "wed 22:30", "00:00"])
+def test_slots_outside_working_hours_are_refused(text: str) -> None:
+    with pytest.raises(ValueError, match="between 08:00 and 18:00"):
+        parse_slot(text)
+
+
 def _local(zone: str, *args: int) -> datetime:
     return datetime(*args, tzinfo=ZoneInfo(zone))
 
@@ -49,6 +55,34 @@ def test_sydney_and_new_york_each_get_their_own_friday_afternoon() -> None:
     assert due_weekly(FRIDAY_3PM, later.astimezone(ZoneInfo("America/New_York"))) == datetime(
         2026, 11, 27, 15, 0
     )
+
+
+def test_a_late_weekly_message_waits_for_working_hours_until_monday_noon() -> None:
+    friday_evening = _local("America/New_York", 2026, 11, 27, 18, 0)
+    saturday_early = _local("America/New_York", 2026, 11, 28, 7, 59)
+    saturday_morning = _local("America/New_York", 2026, 11, 28, 8, 0)
+    monday_early = _local("America/New_York", 2026, 11, 30, 7, 30)
+
+    assert due_weekly(FRIDAY_3PM, friday_evening) is None
+    assert due_weekly(FRIDAY_3PM, saturday_early) is None
+    assert due_weekly(FRIDAY_3PM, saturday_morning) == datetime(2026, 11, 27, 15, 0)
+    assert due_weekly(FRIDAY_3PM, monday_early) is None
+
+
+def test_a_late_daily_message_is_never_sent_in_the_evening_nor_the_next_day() -> None:
+    wednesday_noon = Slot(weekday=2, at=time(12))
+    assert due_today(wednesday_noon, _local("Australia/Sydney", 2026, 11, 25, 17, 59)) == (
+        datetime(2026, 11, 25, 12, 0)
+    )
+    assert due_today(wednesday_noon, _local("Australia/Sydney", 2026, 11, 25, 22, 57)) is None
+    assert due_today(wednesday_noon, _local("Australia/Sydney", 2026, 11, 26, 8, 30)) is None
+
+
+@given(st.datetimes(datetime(2026, 1, 1), datetime(2028, 12, 31)), st.integers(0, 6))
+def test_nothing_is_ever_due_outside_working_hours(now: datetime, weekday: int) -> None:
+    slot = Slot(weekday=weekday, at=time(9))
+    if due_weekly(slot, now) is not None or due_today(slot, now) is not None:
+        assert time(8) <= now.time() < time(18)
 
 
 def test_a_clock_down_on_friday_catches_up_until_monday_noon() -> None:

@@ -6,6 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from scoring.weeks import (
+    goal_applies,
     happened_at,
     in_goal_window,
     iso_week_label,
@@ -190,6 +191,31 @@ def test_goal_window_is_weeks_3_to_13(week, inside):
 def test_goal_window_can_be_set():
     assert in_goal_window(2, (1, 4))
     assert not in_goal_window(5, (1, 4))
+
+
+START = date(2026, 11, 25)  # a Wednesday: week 1 runs Mon 23 – Sun 29 Nov
+
+
+@pytest.mark.parametrize(
+    ("start", "day", "applies"),
+    [
+        (None, date(2026, 11, 27), True),  # no start date: the goal applies every week
+        (date(2027, 1, 4), date(2026, 11, 27), False),  # starts in the future
+        (START, date(2026, 11, 20), False),  # the week before the start
+        (START, date(2026, 11, 24), False),  # week 1, even the days before the start day
+        (START, date(2026, 12, 6), False),  # week 2
+        (START, date(2026, 12, 7), True),  # week 3
+        (START, date(2027, 2, 21), True),  # week 13
+        (START, date(2027, 2, 22), False),  # week 14: onboarding is over
+    ],
+)
+def test_the_goal_applies_without_a_start_and_inside_the_window(start, day, applies):
+    assert goal_applies(start, day) is applies
+
+
+def test_goal_applies_follows_the_configured_window():
+    assert goal_applies(START, date(2026, 11, 27), (1, 13))
+    assert not goal_applies(START, date(2026, 11, 20), (1, 13))
 
 
 NOW = utc(2026, 11, 25, 15, 45)  # Wednesday 10:45 in New York

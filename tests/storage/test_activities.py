@@ -192,10 +192,18 @@ def test_find_recent_duplicate_spots_the_same_entry_logged_again(
     latest = record(session_factory, new_activity(count=2), minutes=2)
 
     def duplicate(count: int, since_minutes: int) -> Activity | None:
+        probe = Activity(  # `latest`, as if it had been logged with `count`
+            id=latest.id,
+            team_id="T1",
+            user_id="U_ANA",
+            activity_key="demo",
+            count=count,
+            local_day=latest.local_day,
+            note=latest.note,
+            created_at=latest.created_at,
+        )
         with session_factory() as session:
-            return find_recent_duplicate(
-                session, "T1", "U_ANA", "demo", count, minutes_later(since_minutes), latest.id
-            )
+            return find_recent_duplicate(session, probe, minutes_later(since_minutes))
 
     found = duplicate(count=2, since_minutes=-10)
     assert found is not None

@@ -7,9 +7,11 @@ from datetime import UTC, date, datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.invites import DECLINED, PENDING, ask_to_join, invite_for_rep, settle, withdraw
 from storage.members import (
     ensure_member,
     get_member,
+    managers_above,
     remove_from_team,
     save_profile,
     set_manager,
@@ -190,3 +192,43 @@ def test_only_the_reps_own_manager_can_remove_them(session_factory: Factory) -> 
         ana = get_member(session, "T1", "U_ANA")
         assert ana is not None
         assert ana.manager_id is None
+
+
+def test_managers_above_walks_up_the_chain_and_ends_even_on_an_old_loop(
+    session_factory: Factory,
+) -> None:
+    with session_factory.begin() as session:
+        set_manager(session, "T1", "U_EVE", "U_MONA", None, NOW)
+        set_manager(session, "T1", "U_RAVI", "U_EVE", None, NOW)
+        set_manager(session, "T2", "U_MONA", "U_RAVI", None, NOW)  # another team's chain
+    with session_factory() as session:
+        assert managers_above(session, "T1", "U_RAVI") == ["U_EVE", "U_MONA"]
+        assert managers_above(session, "T1", "U_MONA") == []
+    with session_factory.begin() as session:
+        set_manager(session, "T1", "U_MONA", "U_RAVI", None, NOW)  # a loop from before the rule
+    with session_factory() as session:
+        assert managers_above(session, "T1", "U_RAVI") == ["U_EVE", "U_MONA"]
+
+
+def test_an_invitation_is_answered_once_and_asking_again_reopens_it(
+    session_factory: Factory,
+) -> None:
+    with session_factory.begin() as session:
+        invite, opened = ask_to_join(session, "T1", "U_ANA", "U_MONA", date(2026, 11, 2), NOW)
+        invite_id = invite.id
+        again, reopened = ask_to_join(session, "T1", "U_ANA", "U_MONA", None, NOW)
+        assert (opened, reopened, again.id) == (True, False, invite_id)
+        assert again.onboarding_start == date(2026, 11, 2)
+    with session_factory.begin() as session:
+        assert invite_for_rep(session, "T1", invite_id, "U_BOB") is None
+        assert invite_for_rep(session, "T2", invite_id, "U_ANA") is None
+        mine = invite_for_rep(session, "T1", invite_id, "U_ANA")
+        assert mine is not None
+        assert settle(session, mine, DECLINED, NOW) is True
+        assert settle(session, mine, "accepted", NOW) is False
+        assert mine.status == DECLINED
+    with session_factory.begin() as session:
+        reopened_invite, opened = ask_to_join(session, "T1", "U_ANA", "U_MONA", None, NOW)
+        assert (opened, reopened_invite.id, reopened_invite.status) == (True, invite_id, PENDING)
+        assert withdraw(session, "T1", "U_ANA", "U_MONA", NOW) is True
+        assert withdraw(session, "T1", "U_ANA", "U_MONA", NOW) is False
