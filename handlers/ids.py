@@ -1,6 +1,10 @@
 """Callback and action IDs Slack sends back to us; one place so listeners and views agree."""
 
+import re
 from enum import StrEnum
+
+_ROW_ID = re.compile(r"[0-9]{1,10}")
+_LARGEST_ROW_ID = 2**31 - 1  # PostgreSQL's INTEGER: a larger id can't name a row, only fail
 
 
 class Callback(StrEnum):
@@ -25,3 +29,12 @@ class Field(StrEnum):
     DAY = "day"
     NOTE = "note"
     AMOUNT = "amount"
+
+
+def row_id(value: object) -> int | None:
+    """The row a button's value names, or None: every button carries ids we wrote, so anything
+    else (not ASCII digits — "²" passes str.isdigit — or past the column's range) names nothing."""
+    if not isinstance(value, str) or not _ROW_ID.fullmatch(value):
+        return None
+    number = int(value)
+    return number if 0 < number <= _LARGEST_ROW_ID else None

@@ -16,7 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from handlers.deps import Deps
-from handlers.ids import Action
+from handlers.ids import Action, row_id
 from handlers.people import member_with_profile
 from handlers.plans import day_label, plan_view
 from handlers.reminders import HEADER_BLOCK, plan_actions_block_id, plan_block_id
@@ -62,8 +62,7 @@ def _change_plan(
     what: str,
 ) -> None:
     team_id, user_id = context.team_id, context.user_id
-    value = action.get("value", "")
-    plan_id = int(value) if value.isdigit() else None
+    plan_id = row_id(action.get("value"))
     with deps.reads() as session:
         plan = get_plan(session, team_id, user_id, plan_id) if plan_id is not None else None
     if plan is None or plan_id is None:

@@ -7,6 +7,7 @@ Only the invited rep can answer; the invitation message is updated in place with
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -17,7 +18,7 @@ from slack_sdk.models.blocks import ButtonElement
 from sqlalchemy.orm import Session
 
 from handlers.deps import Deps
-from handlers.ids import Action
+from handlers.ids import Action, row_id
 from handlers.render import message, say
 from storage.invites import ACCEPTED, DECLINED, PENDING, WITHDRAWN, invite_for_rep, settle
 from storage.members import get_member, managers_above, set_manager
@@ -27,8 +28,8 @@ log = logging.getLogger(__name__)
 
 
 def register(app: App) -> None:
-    app.action(Action.TEAM_INVITE_ACCEPT)(accept_invite)
-    app.action(Action.TEAM_INVITE_DECLINE)(decline_invite)
+    app.action(Action.TEAM_INVITE_ACCEPT)(_answer_with(accept=True))
+    app.action(Action.TEAM_INVITE_DECLINE)(_answer_with(accept=False))
 
 
 def send_dm(client: WebClient, user_id: str, payload: dict[str, Any]) -> bool:
@@ -64,28 +65,22 @@ def invitation(
     return message(text, buttons=buttons)
 
 
-def accept_invite(
-    ack: Ack,
-    action: dict[str, Any],
-    context: BoltContext,
-    respond: Respond,
-    client: WebClient,
-    deps: Deps,
-) -> None:
-    ack()
-    _answer(action, context, respond, client, deps, accept=True)
+def _answer_with(accept: bool) -> Callable[..., None]:
+    """The listener of one of the invitation's two buttons; both settle it the same way."""
 
+    def press(
+        ack: Ack,
+        action: dict[str, Any],
+        context: BoltContext,
+        respond: Respond,
+        client: WebClient,
+        deps: Deps,
+    ) -> None:
+        ack()
+        _answer(action, context, respond, client, deps, accept=accept)
 
-def decline_invite(
-    ack: Ack,
-    action: dict[str, Any],
-    context: BoltContext,
-    respond: Respond,
-    client: WebClient,
-    deps: Deps,
-) -> None:
-    ack()
-    _answer(action, context, respond, client, deps, accept=False)
+    press.__name__ = "accept_invite" if accept else "decline_invite"
+    return press
 
 
 def _answer(
@@ -97,9 +92,9 @@ def _answer(
     accept: bool,
 ) -> None:
     team_id, rep_id = context.team_id, context.user_id
-    value = action.get("value", "")
+    invite_id = row_id(action.get("value"))
     with deps.sessions.begin() as session:
-        invite = invite_for_rep(session, team_id, int(value), rep_id) if value.isdigit() else None
+        invite = invite_for_rep(session, team_id, invite_id, rep_id) if invite_id else None
         if invite is not None:
             outcome, left = _settle(session, deps, invite, accept)
             manager_id = invite.manager_id

@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from handlers.deps import Deps
 from handlers.digest import refresh_sent_digest
-from handlers.ids import Action
+from handlers.ids import Action, row_id
 from handlers.log_modal import result_view
 from handlers.recording import undone_message
 from handlers.render import message, say
@@ -35,9 +35,9 @@ def undo_entry(
     team_id, user_id = context.team_id, context.user_id
     now = deps.clock()
     reply, entry = message(say("undo_gone")), None
-    if action.get("value", "").isdigit():
+    if (entry_id := row_id(action.get("value"))) is not None:
         with deps.sessions.begin() as session:
-            entry = undo_activity(session, team_id, user_id, int(action["value"]), now)
+            entry = undo_activity(session, team_id, user_id, entry_id, now)
             member = get_member(session, team_id, user_id)
             if entry is not None and member is not None:
                 reply = undone_message(deps, entry, week_report(session, deps.rules, member, now))

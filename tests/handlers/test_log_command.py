@@ -94,6 +94,18 @@ def test_undo_button_of_someone_else_changes_nothing(tally: RunningTally) -> Non
     assert len(tally.entries(REP)) == 1
 
 
+def test_an_undo_button_value_that_is_no_row_id_changes_nothing(tally: RunningTally) -> None:
+    """Out of PostgreSQL's integer range or not ASCII digits: the same polite answer, no 500."""
+    receipt = tally.command(REP, "/log", "demo self-led").json()
+    button = receipt["blocks"][-1]["elements"][0]
+
+    for value in ("9" * 30, "2147483648", "²"):
+        reply = tally.signed.block_action(REP, button["action_id"], value, message=receipt)
+        assert reply.status == 200
+        assert "nothing changed" in tally.read(tally.later_reply())
+    assert len(tally.entries(REP)) == 1
+
+
 def test_unknown_activity_names_the_closest_and_stores_nothing(tally: RunningTally) -> None:
     seen = tally.read(tally.command(REP, "/log", "demmo self-led").json())
 
