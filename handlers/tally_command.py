@@ -32,7 +32,6 @@ from storage.models import Member
 
 # `/tally @a @b …` shows at most this many weeks, so one command stays one short message.
 MAX_WEEKS = 10
-_LATER = {Ask.PLAN: answer_plan, Ask.TEAM_ADD: add_reps, Ask.TEAM_REMOVE: remove_reps}
 
 
 def register(app: App) -> None:
@@ -53,7 +52,7 @@ def answer_tally(
         ack(response_type="ephemeral", **message(reply))
         return
     if later := _LATER.get(route.ask):
-        ack()  # these may take a few Web API calls: profiles, invitations, `for @rep`
+        ack()  # these may take a few Web API calls: profiles, invitations, `for @rep`, admin checks
         rest = route.rest
         reply_later(deps, respond, lambda: later(deps, client, team_id, user_id, rest))
         return
@@ -64,8 +63,6 @@ def answer_tally(
         reply = nudges(deps, caller, route.rest)
     elif route.ask is Ask.TEAM:
         reply = team_week(deps, caller)
-    elif route.ask is Ask.WEEKS:
-        reply = rep_weeks(deps, client, caller, route.rest)
     else:
         reply = own_week(deps, caller)
     ack(response_type="ephemeral", **message(reply))
@@ -106,8 +103,9 @@ def team_week(deps: Deps, manager: Member) -> str:
     return say("team", week=week, reports=reports, goal=deps.rules.weekly_goal)
 
 
-def rep_weeks(deps: Deps, client: WebClient, caller: Member, text: str) -> str:
+def rep_weeks(deps: Deps, client: WebClient, team_id: str, user_id: str, text: str) -> str:
     """`/tally @a @b`: each mentioned person's week, each behind the same permission check."""
+    caller = member_with_profile(deps, client, team_id, user_id)
     mentions = parse_mentions(text)
     rep_ids = list(mentions.user_ids)
     if mentions.unresolved:
@@ -139,3 +137,11 @@ def rep_week(deps: Deps, client: WebClient, caller: Member, rep_id: str) -> str:
     with deps.reads() as session:
         report = week_report(session, deps.rules, rep, deps.clock())
     return say("week", report=report, whose=rep_id, window=deps.rules.goal_window)
+
+
+_LATER = {
+    Ask.PLAN: answer_plan,
+    Ask.TEAM_ADD: add_reps,
+    Ask.TEAM_REMOVE: remove_reps,
+    Ask.WEEKS: rep_weeks,
+}

@@ -57,9 +57,9 @@ def test_manager_sees_a_rep_and_others_are_refused(tally: RunningTally) -> None:
     join_team(tally, MANAGER, [REP])
     tally.command(REP, "/log", "meeting booked")
 
-    managers_view = tally.read(tally.command(MANAGER, "/tally", f"<@{REP}|rita>").json())
-    peers_view = tally.read(tally.command(OTHER_REP, "/tally", f"<@{REP}|rita>").json())
-    admins_view = tally.read(tally.command(ADMIN, "/tally", f"<@{REP}>").json())
+    managers_view = tally.read(tally.later(MANAGER, "/tally", f"<@{REP}|rita>"))
+    peers_view = tally.read(tally.later(OTHER_REP, "/tally", f"<@{REP}|rita>"))
+    admins_view = tally.read(tally.later(ADMIN, "/tally", f"<@{REP}>"))
 
     assert "@rita's week" in managers_view and "10 / 500 pts" in managers_view
     assert "Only @rita's manager or a Tally admin" in peers_view and "10 / 500" not in peers_view
@@ -140,9 +140,9 @@ def test_several_mentions_show_each_week_the_caller_may_see(tally: RunningTally)
     tally.command(REP, "/log", "meeting booked")
     tally.command(OTHER_REP, "/log", "closed won Initech")
 
-    mine_and_not = tally.read(tally.command(MANAGER, "/tally", f"<@{REP}> <@{OTHER_REP}>").json())
+    mine_and_not = tally.read(tally.later(MANAGER, "/tally", f"<@{REP}> <@{OTHER_REP}>"))
     join_team(tally, MANAGER, [OTHER_REP])
-    both = tally.read(tally.command(MANAGER, "/tally", f"<@{REP}|rita> @ravi").json())
+    both = tally.read(tally.later(MANAGER, "/tally", f"<@{REP}|rita> @ravi"))
 
     assert "@rita's week" in mine_and_not and "10 / 500 pts" in mine_and_not
     assert "Only @ravi's manager or a Tally admin" in mine_and_not
@@ -155,7 +155,7 @@ def test_a_broken_mention_gets_a_clear_reply(tally: RunningTally, text: str) -> 
     reply = tally.command(MANAGER, "/tally", text)
 
     assert reply.status == 200
-    assert "Mention whose week you want" in tally.read(reply.json())
+    assert "Mention whose week you want" in tally.read(tally.later_reply())
 
 
 def test_plan_commands_answer_after_the_ack(tally: RunningTally) -> None:

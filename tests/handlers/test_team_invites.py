@@ -45,7 +45,7 @@ def test_a_manager_asks_and_the_rep_joins_only_on_accept(tally: RunningTally) ->
     assert "asked @rita to join" in asked and "they'll get a DM" in asked
     assert "Added" not in asked
     assert "@rita" not in _team(tally)
-    peek = tally.read(tally.command(MANAGER, "/tally", f"<@{REP}>").json())
+    peek = tally.read(tally.later(MANAGER, "/tally", f"<@{REP}>"))
     assert "Only @rita's manager or a Tally admin" in peek
     invite = tally.read(latest_invite(tally, REP))
     assert "@mona" in invite and "[Accept] [Decline]" in invite
@@ -195,7 +195,7 @@ def test_unknown_deactivated_and_bot_users_never_join_a_team(tally: RunningTally
 
 
 def test_unknown_people_are_refused_by_tally_rep_and_plan_for(tally: RunningTally) -> None:
-    week = tally.read(tally.command(ADMIN, "/tally", f"<@{GHOST}>").json())
+    week = tally.read(tally.later(ADMIN, "/tally", f"<@{GHOST}>"))
     tally.command(ADMIN, "/tally", f"plan add Acme Corp for <@{GHOST}>")
     plan = tally.read(tally.later_reply())
 
@@ -228,7 +228,7 @@ def test_admin_rights_are_checked_again_once_the_profile_is_ten_minutes_old(
     tally: RunningTally,
 ) -> None:
     join_team(tally, MANAGER, [REP])
-    assert "pts" in tally.read(tally.command(ADMIN, "/tally", f"<@{REP}>").json())
+    assert "pts" in tally.read(tally.later(ADMIN, "/tally", f"<@{REP}>"))
     tally.slack.add_user(ADMIN, "ada", tz="Europe/London", is_admin=False)  # demoted in Slack
     with make_session_factory(tally.engine).begin() as session:
         eleven_minutes_ago = datetime.now(UTC) - timedelta(minutes=11)
@@ -236,6 +236,6 @@ def test_admin_rights_are_checked_again_once_the_profile_is_ten_minutes_old(
             update(Member).where(Member.user_id == ADMIN).values(tz_checked_at=eleven_minutes_ago)
         )
 
-    seen = tally.read(tally.command(ADMIN, "/tally", f"<@{REP}>").json())
+    seen = tally.read(tally.later(ADMIN, "/tally", f"<@{REP}>"))
 
     assert "Only @rita's manager or a Tally admin" in seen and "pts" not in seen
