@@ -141,12 +141,8 @@ def named_person(
     `fresh` asks Slack even when the profile is cached (before anyone joins a team).
     Raises NotAPerson or SlackSilent.
     """
-    if not fresh:
-        with deps.reads() as session:
-            member = get_member(session, team_id, user_id)
-        if member is not None and member.tz_checked_at is not None:
-            return member
-    return fetch_profile(deps, client, team_id, user_id, fallback=False)
+    member = None if fresh else _profiled(deps, team_id, user_id)
+    return member or fetch_profile(deps, client, team_id, user_id, fallback=False)
 
 
 def why_not_counted(error: NotAPerson | SlackSilent) -> str:
@@ -158,11 +154,14 @@ def why_not_counted(error: NotAPerson | SlackSilent) -> str:
 
 def member_with_profile(deps: Deps, client: WebClient, team_id: str, user_id: str) -> Member:
     """The cached member; Slack is asked only the first time (the common case costs one SELECT)."""
+    return _profiled(deps, team_id, user_id) or fetch_profile(deps, client, team_id, user_id)
+
+
+def _profiled(deps: Deps, team_id: str, user_id: str) -> Member | None:
+    """The member if Slack has told us about them before, else None."""
     with deps.reads() as session:
         member = get_member(session, team_id, user_id)
-    if member is not None and member.tz_checked_at is not None:
-        return member
-    return fetch_profile(deps, client, team_id, user_id)
+    return member if member is not None and member.tz_checked_at is not None else None
 
 
 def in_one_transaction(

@@ -22,7 +22,7 @@ from scoring.weeks import (
     week_start,
     zone,
 )
-from storage.activities import counts_by_activity, week_rows, week_totals
+from storage.activities import counts_by_activity, rows_by_user_and_week, week_totals
 from storage.models import Member
 
 MIX_WEEKS = 4  # how far back a rep's usual mix of activities is read
@@ -83,11 +83,14 @@ def member_pace(
     )
 
 
+def _weeks_before(week: str) -> list[str]:
+    monday = parse_iso_week(week)
+    return [iso_week_label(monday - timedelta(weeks=n)) for n in range(1, MIX_WEEKS + 1)]
+
+
 def recent_mix(session: Session, member: Member, week: str) -> dict[str, int]:
     """What the member logged, by activity, in the weeks before `week`."""
-    monday = parse_iso_week(week)
-    weeks = [iso_week_label(monday - timedelta(weeks=n)) for n in range(1, MIX_WEEKS + 1)]
-    return counts_by_activity(session, member.team_id, member.user_id, weeks)
+    return counts_by_activity(session, member.team_id, member.user_id, _weeks_before(week))
 
 
 def _report(
@@ -117,8 +120,17 @@ def week_report(session: Session, rules: ScoringRules, member: Member, now: date
     """The member's current week in their own time zone, with the breakdown by activity and
     coaching shaped by their recent mix."""
     week = iso_week_label(local_date(now, member.tz))
-    rows = week_rows(session, member.team_id, member.user_id, week)
-    mix = recent_mix(session, member, week)
+    # One query for this week and the mix weeks: this runs on every /log receipt.
+    grouped = rows_by_user_and_week(
+        session, member.team_id, [week, *_weeks_before(week)], [member.user_id]
+    )
+    mix: dict[str, int] = {}
+    for (_, label), earlier in grouped.items():
+        if label == week:
+            continue
+        for key, count, _points in earlier:
+            mix[key] = mix.get(key, 0) + count
+    rows = grouped.get((member.user_id, week), [])
     return _report(rules, member, now, tally_week(rows, rules.catalog), mix)
 
 
