@@ -74,3 +74,24 @@ def test_socket_mode_needs_an_app_token() -> None:
 
     assert result.returncode == 2
     assert "SLACK_APP_TOKEN is not set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("command", "settings"),
+    [
+        ("digest", ["SLACK_BOT_TOKEN", "DATABASE_URL", "TALLY_CONFIG", "LOG_LEVEL"]),
+        ("serve", ["SLACK_SIGNING_SECRET", "PORT", "WEB_CONCURRENCY", "TALLY_ADMINS"]),
+        ("clock", ["SLACK_BOT_TOKEN", "DATABASE_URL", "TALLY_TICK_SECONDS"]),
+    ],
+)
+def test_each_command_says_what_it_does_and_which_settings_it_reads(
+    command: str, settings: list[str]
+) -> None:
+    shown = _tally(command, "--help", env={})
+
+    assert shown.returncode == 0
+    usage, _, rest = shown.stdout.partition("\n\n")
+    assert usage.startswith(f"usage: tally {command}")
+    assert rest.split("\n\n")[0].strip(), "no sentence saying what the command does"
+    for name in settings:
+        assert name in shown.stdout

@@ -39,3 +39,11 @@ def test_stale_signature_gets_401_and_stores_nothing(tally: RunningTally) -> Non
 
     assert reply.status == 401
     assert tally.entries() == []
+
+
+def test_a_normal_start_prints_no_warning_an_operator_would_chase(tally: RunningTally) -> None:
+    tally.command(REP, "/log", "3 calls")  # the app is built and has answered once
+
+    log = tally.log_text()
+    assert "token will be unused" not in log
+    assert "alembic" not in log  # migrations ran, quietly
