@@ -17,6 +17,8 @@ from bot.clock import run_clock
 from bot.delivery import Deliverer
 from bot.demo import run_demo
 from bot.jobs import DraftsFor, run_job
+from bot.outbox_command import add_arguments as add_outbox_arguments
+from bot.outbox_command import run as run_outbox
 from bot.server import TallyServer
 from bot.settings import Settings, SettingsError, load_settings
 from bot.web import wsgi_app
@@ -86,8 +88,8 @@ def _job(settings: Settings, what: str, drafts_for: DraftsFor) -> int:
     sessions = make_session_factory(engine)
     deliverer = Deliverer(sessions, web_client(settings), utc_now)
     summary = run_job(sessions, deliverer, drafts_for, utc_now())
-    for error in summary.errors:
-        print(f"  failed: {error}", file=sys.stderr)
+    for problem in summary.problems:
+        print(f"  {problem}", file=sys.stderr)
     print(summary.line(what))
     return 0 if summary.complete else 1
 
@@ -154,6 +156,7 @@ COMMANDS = {
     "leaderboard": _leaderboard,
     "reminders": _reminders,
     "nudges": _nudges,
+    "outbox": run_outbox,
 }
 
 
@@ -232,6 +235,14 @@ _COMMANDS = [
         "delivery failed.",
         _OPERATOR,
     ),
+    (
+        "outbox",
+        "list messages that have not reached Slack, or retry one",
+        "List the messages not in Slack yet — failed, abandoned (Slack refused them for good "
+        "three times), pending, or being sent — with their last error and next attempt. "
+        "`tally outbox retry KEY` makes one due now and delivers it.",
+        _OPERATOR,
+    ),
 ]
 
 
@@ -263,6 +274,7 @@ def build_parser() -> argparse.ArgumentParser:
     parsers["leaderboard"].add_argument(
         "--channel", action="append", help="channel ID (repeatable)"
     )
+    add_outbox_arguments(parsers["outbox"], common, _epilog(_OPERATOR))
     for name in ("reminders", "nudges"):
         parsers[name].add_argument(
             "--as-of",

@@ -1,10 +1,13 @@
 """Delivering the outbox to Slack: each message at most once, and at least once across crashes.
 
-Rows are claimed under a lease in one short transaction; Slack is called with no transaction
-open; each outcome is recorded in its own short transaction. Every post carries its outbox key
-in the message metadata, so when a row may already be in Slack (a sender died, or Slack failed
-in a way that leaves it unknown whether the post went through) the channel's recent history is
-searched for the key before posting again.
+Rows are claimed in small batches under a lease in one short transaction, and the whole
+batch's leases are renewed as the sender goes, so a slow message never lets the rest lapse;
+Slack is called with no transaction open; each outcome is recorded in its own short
+transaction. Every post carries its outbox key in the message metadata, so when a row may
+already be in Slack (a sender died, or Slack failed in a way that leaves it unknown whether the
+post went through) the channel's recent history is searched for the key before posting again.
+A message the recipient's side refuses for good (an archived channel, a deleted user) is
+abandoned after a few refusals instead of being retried forever.
 """
 
 import copy
@@ -13,7 +16,9 @@ import time
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Any
+from urllib.error import URLError
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -25,12 +30,13 @@ from storage.models import OutboxMessage
 from storage.outbox import (
     claim_due,
     known_channel,
+    mark_abandoned,
     mark_failed,
     mark_sent,
     mark_updated,
     message_blocks,
     remember_channel,
-    renew_lease,
+    renew_leases,
 )
 
 logger = logging.getLogger(__name__)
@@ -46,25 +52,116 @@ BACKOFF_MAX_S = 30.0
 RETRY_LATER_FIRST = timedelta(minutes=1)
 RETRY_LATER_MAX = timedelta(hours=1)
 RETRY_PERMANENT = timedelta(hours=6)
+# Refusals of one message (since it last reached Slack) before it is abandoned.
+GIVE_UP_AFTER = 3
+
+# `ok: false` answers that are Slack's own trouble, worth retrying soon like a 5xx.
+SLACK_TROUBLE = frozenset(
+    {"internal_error", "fatal_error", "service_unavailable", "request_timeout"}
+)
+# `ok: false` answers about Tally's token or app, not the message: fixing the setting delivers
+# every message, so they never count towards abandoning one.
+SETUP_ERRORS = frozenset(
+    {
+        "not_authed",
+        "invalid_auth",
+        "token_revoked",
+        "token_expired",
+        "missing_scope",
+        "not_allowed_token_type",
+        "no_permission",
+        "team_access_not_granted",
+        "ekm_access_denied",
+        "org_login_required",
+    }
+)
+
+Key = tuple[str, str]  # (team_id, outbox key)
+
+
+class Outcome(StrEnum):
+    """What became of one claimed message in a run."""
+
+    SENT = "sent"
+    UPDATED = "updated"
+    FOUND = "found"  # an interrupted earlier attempt had posted it: recorded, not reposted
+    FAILED = "failed"
+    ABANDONED = "abandoned"
+    LEASE_LOST = "lease lost"
 
 
 class _Transient(Exception):
-    """Slack was unreachable, overloaded (5xx) or kept rate-limiting: worth retrying soon."""
+    """Slack was unreachable, hung, overloaded or kept rate-limiting: worth retrying soon."""
 
 
-class _Permanent(Exception):
-    """Slack refused the call (`ok: false`): retrying at once would get the same answer."""
+class _Refused(Exception):
+    """The recipient's side refused it (`ok: false`: archived channel, deleted user…): the
+    same answer would come at once; a few of these and the message is abandoned."""
+
+    def __init__(self, code: str):
+        super().__init__(code)
+        self.code = code
+
+
+class _Misconfigured(Exception):
+    """Slack refused Tally itself (token, scopes, API URL): every message would fail alike."""
 
 
 @dataclass
 class DeliveryReport:
-    """What one `deliver_due` run did, for logs and operator commands."""
+    """What one `deliver_due` run did with each message it claimed, for logs and commands."""
 
-    sent: int = 0  # posted this run (found already posted during recovery counts as sent)
-    updated: int = 0  # chat.update of late-edited messages
-    failed: int = 0
-    errors: list[str] = field(default_factory=list)  # one human line per failed message
-    failed_keys: set[tuple[str, str]] = field(default_factory=set)  # (team_id, key)
+    outcomes: dict[Key, Outcome] = field(default_factory=dict)
+    # Why each failed or abandoned message didn't reach Slack, one human line each.
+    causes: dict[Key, str] = field(default_factory=dict)
+
+    def record(self, job: "_Job", outcome: Outcome, cause: str | None = None) -> None:
+        self.outcomes[(job.team_id, job.key)] = outcome
+        if cause is not None:
+            self.causes[(job.team_id, job.key)] = cause
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for done in self.outcomes.values() if done == outcome)
+
+    @property
+    def sent(self) -> int:
+        """Posted this run (a post this run made, found in history after a lost answer, too)."""
+        return self.count(Outcome.SENT)
+
+    @property
+    def updated(self) -> int:
+        """chat.update of late-edited messages."""
+        return self.count(Outcome.UPDATED)
+
+    @property
+    def found(self) -> int:
+        """Already in Slack from an interrupted earlier attempt: recorded, not posted again."""
+        return self.count(Outcome.FOUND)
+
+    @property
+    def failed(self) -> int:
+        return self.count(Outcome.FAILED)
+
+    @property
+    def abandoned(self) -> int:
+        return self.count(Outcome.ABANDONED)
+
+    @property
+    def lease_lost(self) -> int:
+        """Left to another sender because our lease ran out first: not failures of ours."""
+        return self.count(Outcome.LEASE_LOST)
+
+    @property
+    def errors(self) -> list[str]:
+        """One line per failed message, naming its cause."""
+        return self._lines(Outcome.FAILED)
+
+    @property
+    def abandoned_lines(self) -> list[str]:
+        return self._lines(Outcome.ABANDONED)
+
+    def _lines(self, outcome: Outcome) -> list[str]:
+        return [self.causes[key] for key, done in self.outcomes.items() if done == outcome]
 
 
 @dataclass
@@ -85,6 +182,7 @@ class _Job:
     channel_id: str | None
     ts: str | None
     attempts: int
+    refusals: int
     created_at: datetime
     lease_until: datetime
     # A call of this run failed in a way that leaves it unknown whether Slack posted it.
@@ -105,6 +203,7 @@ class _Job:
             channel_id=message.channel_id,
             ts=message.ts,
             attempts=message.attempts,
+            refusals=message.refusals,
             created_at=message.created_at,
             lease_until=message.lease_until,
         )
@@ -118,11 +217,53 @@ class _Job:
         return {"event_type": METADATA_EVENT_TYPE, "event_payload": {"key": self.key}}
 
     def describe(self) -> str:
-        return f"{self.kind} for {self.recipient} ({self.period})"
+        what = "edit of " if self.ts is not None else ""
+        return f"{what}{self.kind} for {self.recipient} ({self.period})"
 
 
 class _LeaseLost(Exception):
     """Our lease ran out before a post: another sender may own the row now, so we stand back."""
+
+
+class _Leases:
+    """The leases of one claimed batch that this sender still holds, renewed together.
+
+    Renewed before every post or edit (which must not go out on a lapsed lease) and whenever
+    a third of a lease has passed, so a slow message never lets the rest of its batch lapse.
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: Callable[[], datetime],
+        lease: timedelta,
+        jobs: list[_Job],
+    ):
+        self._sessions, self._clock, self._lease = sessions, clock, lease
+        self._held = {job.id: job for job in jobs}
+        self._renewed_at = clock()
+
+    def holds(self, job: _Job) -> bool:
+        return job.id in self._held
+
+    def release(self, job: _Job) -> None:
+        """`job`'s outcome is recorded: the row is no longer ours to renew."""
+        self._held.pop(job.id, None)
+
+    def keep(self, job: _Job, *, before_write: bool) -> None:
+        now = self._clock()
+        if before_write or now - self._renewed_at >= self._lease / 3:
+            held = {held.id: held.lease_until for held in self._held.values()}
+            with self._sessions.begin() as session:
+                kept = renew_leases(session, held, now, self._lease)
+            for message_id in list(self._held):
+                if message_id in kept:
+                    self._held[message_id].lease_until = kept[message_id]
+                else:
+                    del self._held[message_id]
+            self._renewed_at = now
+        if job.id not in self._held:
+            raise _LeaseLost(job.key)
 
 
 class Deliverer:
@@ -138,7 +279,8 @@ class Deliverer:
         monotonic: Callable[[], float] = time.monotonic,
         lease: timedelta = timedelta(minutes=5),
         max_tries: int = 5,
-        batch: int = 100,
+        batch: int = 10,
+        give_up_after: int = GIVE_UP_AFTER,
     ):
         self._sessions = sessions
         self._client = _without_retry_handlers(client)
@@ -146,7 +288,9 @@ class Deliverer:
         self._sleep = sleep
         self._lease = lease
         self._max_tries = max_tries
+        # Small, so a sender killed mid-batch holds few rows until its lease runs out.
         self._batch = batch
+        self._give_up_after = give_up_after
         paced = {"sleep": sleep, "monotonic": monotonic}
         self._per_channel = RateLimiter(ONE_PER_SECOND, **paced)
         # slack_sdk's typed methods encode each one as Slack accepts it (JSON or form).
@@ -161,6 +305,11 @@ class Deliverer:
             for method in ("conversations.open", "conversations.history", "chat.update")
         }
 
+    @property
+    def clock(self) -> Callable[[], datetime]:
+        """The clock leases are taken by, so callers judge them by the same one."""
+        return self._clock
+
     def deliver_due(
         self, keys: Collection[tuple[str, str]] | None = None, *, retry_failed: bool = False
     ) -> DeliveryReport:
@@ -173,13 +322,21 @@ class Deliverer:
         report = DeliveryReport()
         started = time.monotonic()
         for jobs in self._claimed_batches(keys, retry_failed):
+            leases = _Leases(self._sessions, self._clock, self._lease, jobs)
             for job in jobs:
-                self._deliver(job, report)
+                try:
+                    self._deliver(job, leases, report)
+                finally:
+                    leases.release(job)
         logger.info(
-            "outbox run: %d sent, %d updated, %d failed in %.1f s",
+            "outbox run: %d sent, %d updated, %d found already posted, %d failed, "
+            "%d abandoned, %d left to another sender in %.1f s",
             report.sent,
             report.updated,
+            report.found,
             report.failed,
+            report.abandoned,
+            report.lease_lost,
             time.monotonic() - started,
         )
         return report
@@ -207,23 +364,28 @@ class Deliverer:
 
     # --- one message ----------------------------------------------------------------------
 
-    def _deliver(self, job: _Job, report: DeliveryReport) -> None:
+    def _deliver(self, job: _Job, leases: _Leases, report: DeliveryReport) -> None:
         tries = 0
         while True:
             tries += 1
             try:
+                if not leases.holds(job):
+                    raise _LeaseLost(job.key)
                 if job.ts is not None:
-                    self._update(job)
-                    report.updated += 1
+                    self._update(job, leases)
+                    report.record(job, Outcome.UPDATED)
                 else:
-                    self._send(job)
-                    report.sent += 1
+                    report.record(job, self._send(job, leases))
                 return
             except _LeaseLost:
                 logger.warning("outbox %s: lease lost, leaving it to its new sender", job.key)
+                report.record(job, Outcome.LEASE_LOST)
                 return
-            except _Permanent as error:
-                self._fail(job, report, f"Slack refused it: {error}", RETRY_PERMANENT)
+            except _Refused as error:
+                self._refused(job, report, error.code)
+                return
+            except _Misconfigured as error:
+                self._fail(job, report, f"Slack refused Tally: {error}", RETRY_PERMANENT)
                 return
             except _Transient as error:
                 if tries >= self._max_tries:
@@ -236,27 +398,30 @@ class Deliverer:
                 # The failed call may have been a post Slack accepted: check before reposting.
                 job.in_doubt = True
 
-    def _send(self, job: _Job) -> None:
+    def _send(self, job: _Job, leases: _Leases) -> Outcome:
+        """Post `job` (SENT), or record the post an interrupted attempt left in Slack (FOUND)."""
         # Only a row tried before, past conversations.open, can already be in Slack.
         tried = job.attempts > 0 or job.in_doubt
         may_be_posted = tried and (job.channel_id is not None or not job.to_user)
         if job.channel_id is None and job.to_user:
             with self._sessions.begin() as session:
                 channel = known_channel(session, job.team_id, job.recipient)
-            channel = channel or self._open_dm(job.recipient)
+            channel = channel or self._open_dm(job, leases)
             with self._sessions.begin() as session:
                 remember_channel(session, job.id, channel)
             job.channel_id = channel
         channel = job.channel_id or job.recipient
         if may_be_posted:
-            found = self._find_posted(channel, job)
+            found = self._find_posted(channel, job, leases)
             if found is not None:
                 logger.info("outbox %s: already in Slack as %s, not reposting", job.key, found)
                 self._record_sent(job, channel, found)
-                return
-        self._renew_lease(job)
+                # A post of this run whose answer was lost is this run's; else an earlier one's.
+                return Outcome.SENT if job.in_doubt else Outcome.FOUND
         self._per_channel.wait(channel)
         answer = self._call(
+            job,
+            leases,
             "chat.postMessage",
             channel=channel,
             text=job.text,
@@ -266,12 +431,14 @@ class Deliverer:
             unfurl_media=False,
         )
         self._record_sent(job, answer.get("channel") or channel, answer["ts"])
+        return Outcome.SENT
 
-    def _update(self, job: _Job) -> None:
+    def _update(self, job: _Job, leases: _Leases) -> None:
         assert job.channel_id is not None and job.ts is not None
-        self._renew_lease(job)
         self._per_method["chat.update"].wait()
         self._call(
+            job,
+            leases,
             "chat.update",
             channel=job.channel_id,
             ts=job.ts,
@@ -282,17 +449,19 @@ class Deliverer:
         with self._sessions.begin() as session:
             mark_updated(session, job.id, self._clock(), sent_text=job.text, sent_blocks=job.blocks)
 
-    def _open_dm(self, user_id: str) -> str:
+    def _open_dm(self, job: _Job, leases: _Leases) -> str:
         self._per_method["conversations.open"].wait()
-        return self._call("conversations.open", users=user_id)["channel"]["id"]
+        return self._call(job, leases, "conversations.open", users=job.recipient)["channel"]["id"]
 
-    def _find_posted(self, channel: str, job: _Job) -> str | None:
+    def _find_posted(self, channel: str, job: _Job, leases: _Leases) -> str | None:
         """The ts of a message in `channel` carrying this job's key, searching recent history."""
         oldest = (job.created_at - HISTORY_SKEW).timestamp()
         cursor = None
         for _ in range(HISTORY_PAGES):
             self._per_method["conversations.history"].wait()
             page = self._call(
+                job,
+                leases,
                 "conversations.history",
                 channel=channel,
                 oldest=f"{oldest:.6f}",
@@ -313,13 +482,6 @@ class Deliverer:
         logger.warning("outbox %s: searched %d pages of history", job.key, HISTORY_PAGES)
         return None
 
-    def _renew_lease(self, job: _Job) -> None:
-        with self._sessions.begin() as session:
-            held = renew_lease(session, job.id, job.lease_until, self._clock(), self._lease)
-        if held is None:
-            raise _LeaseLost(job.key)
-        job.lease_until = held
-
     def _record_sent(self, job: _Job, channel: str, ts: str) -> None:
         with self._sessions.begin() as session:
             mark_sent(
@@ -332,23 +494,46 @@ class Deliverer:
                 sent_blocks=job.blocks,
             )
 
-    def _fail(self, job: _Job, report: DeliveryReport, error: str, retry_in: timedelta) -> None:
+    def _fail(
+        self,
+        job: _Job,
+        report: DeliveryReport,
+        error: str,
+        retry_in: timedelta,
+        *,
+        refused: bool = False,
+    ) -> None:
         now = self._clock()
         retry_at = now + retry_in
         with self._sessions.begin() as session:
-            mark_failed(session, job.id, error, retry_at, now)
-        what = "edit of " if job.ts is not None else ""
-        line = f"{what}{job.describe()}: {error}; will retry after {retry_at:%Y-%m-%d %H:%M} UTC"
+            mark_failed(session, job.id, error, retry_at, now, refused=refused)
+        line = f"{job.describe()}: {error}; will retry after {retry_at:%Y-%m-%d %H:%M} UTC"
         logger.warning("outbox %s: %s", job.key, line)
-        report.failed += 1
-        report.errors.append(line)
-        report.failed_keys.add((job.team_id, job.key))
+        report.record(job, Outcome.FAILED, line)
+
+    def _refused(self, job: _Job, report: DeliveryReport, code: str) -> None:
+        refusals = job.refusals + 1  # no other sender touches the row while we hold it
+        if refusals < self._give_up_after:
+            error = (
+                f"Slack refused it: {code} ({refusals} of {self._give_up_after} refusals "
+                "before it is abandoned)"
+            )
+            self._fail(job, report, error, RETRY_PERMANENT, refused=True)
+            return
+        error = f"Slack refused it {refusals} times: {code}"
+        with self._sessions.begin() as session:
+            mark_abandoned(session, job.id, error)
+        line = f"{job.describe()}: {error}"
+        logger.warning("outbox %s: abandoned: %s", job.key, line)
+        report.record(job, Outcome.ABANDONED, line)
 
     # --- Slack calls ----------------------------------------------------------------------
 
-    def _call(self, method: str, **args: Any) -> dict[str, Any]:
-        """One Web API call; a 429 waits out Retry-After and repeats (Slack did nothing)."""
+    def _call(self, job: _Job, leases: _Leases, method: str, **args: Any) -> dict[str, Any]:
+        """One Web API call for `job`, on a lease still ours; a 429 waits out Retry-After and
+        repeats (Slack did nothing)."""
         for _ in range(self._max_tries):
+            leases.keep(job, before_write=method in ("chat.postMessage", "chat.update"))
             try:
                 answer = self._methods[method](**_without_none(args))
                 return dict(answer.data) if isinstance(answer.data, dict) else {}
@@ -359,13 +544,33 @@ class Deliverer:
                     logger.info("%s rate-limited, waiting %s s as Slack asks", method, wait)
                     self._sleep(wait)
                     continue
-                if status >= 500:
-                    raise _Transient(f"{method} answered HTTP {status}") from error
-                raise _Permanent(str(error.response.get("error") or status)) from error
+                raise _classified(method, status, error.response.get("error")) from error
             except OSError as error:
-                # URLError, timeouts, resets: the call may or may not have reached Slack.
-                raise _Transient(f"{method} failed: {error}") from error
+                # Timeouts, resets, refused connections: the call may or may not have reached
+                # Slack, so the next try looks in history before posting again.
+                raise _Transient(self._network_failure(method, error)) from error
         raise _Transient(f"{method} still rate-limited after {self._max_tries} waits")
+
+    def _network_failure(self, method: str, error: OSError) -> str:
+        reason = error.reason if isinstance(error, URLError) else error
+        if isinstance(reason, TimeoutError):
+            return f"{method} got no answer within {self._client.timeout:g} s"
+        if isinstance(error, URLError):
+            return f"{method} could not reach Slack: {reason}"
+        return f"{method} failed: {error}"
+
+
+def _classified(method: str, status: int, code: object) -> Exception:
+    """What a non-429 error answer means for the message."""
+    if status >= 500:
+        return _Transient(f"{method} answered HTTP {status}" + (f" ({code})" if code else ""))
+    if code in SLACK_TROUBLE:
+        return _Transient(f"{method}: Slack's own error {code}")
+    if not isinstance(code, str) or not code:
+        return _Misconfigured(f"{method} answered HTTP {status} (is SLACK_API_URL right?)")
+    if code in SETUP_ERRORS:
+        return _Misconfigured(f"{code} (check SLACK_BOT_TOKEN and the app's scopes)")
+    return _Refused(code)
 
 
 def _without_retry_handlers(client: WebClient) -> WebClient:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.delivery import Deliverer
+from bot.delivery import Deliverer, Key, Outcome
 from bot.settings import Settings
 from handlers.digest import due_digests
 from handlers.leaderboard import due_leaderboards
@@ -22,9 +22,11 @@ from handlers.nudges import nudges_due
 from handlers.reminders import reminder_drafts
 from storage.models import OutboxMessage
 from storage.outbox import (
+    ABANDONED,
     PENDING,
     SENDING,
     Draft,
+    describe,
     enqueue,
     find_message,
     request_update,
@@ -33,7 +35,10 @@ from storage.outbox import (
 
 log = logging.getLogger(__name__)
 
-SETTLE_SECONDS = 60.0
+# How long a command waits for other senders to finish messages it asked for…
+SETTLE_PATIENCE = 60.0
+# …but never this long with none of them finishing one: a dead sender's lease only runs out.
+SETTLE_QUIET = 2.0
 SETTLE_POLL = 0.2
 
 DraftsFor = Callable[[Session, datetime], Iterable[Draft]]
@@ -41,10 +46,11 @@ DraftsFor = Callable[[Session, datetime], Iterable[Draft]]
 
 @dataclass
 class JobSummary:
-    """What an operator command did with each message it asked for.
+    """What an operator command did with each message it asked for; the counts add up to them.
 
     `failed` counts only messages whose latest Slack call failed; a message queued for later
-    is "not due", and one another sender still holds is "waiting", never "failed".
+    is "not due", one another sender (live or dead) still holds is "waiting", and one Slack
+    refused for good too often is "abandoned": none of those is "failed".
     """
 
     sent: int = 0
@@ -55,12 +61,14 @@ class JobSummary:
     waiting: int = 0
     waiting_until: datetime | None = None
     failed: int = 0
-    errors: list[str] = field(default_factory=list)
+    abandoned: int = 0
+    # One line per message that did not reach Slack, "failed: …" or "abandoned: …", with why.
+    problems: list[str] = field(default_factory=list)
 
     @property
     def complete(self) -> bool:
         """Whether everything that is due reached Slack, for the exit status."""
-        return self.failed == 0 and self.waiting == 0
+        return self.failed == 0 and self.waiting == 0 and self.abandoned == 0
 
     def line(self, what: str) -> str:
         parts = [f"{self.sent} sent"]
@@ -75,6 +83,8 @@ class JobSummary:
                 f"(expires {_utc(self.waiting_until)})"
             )
         parts.append(f"{self.failed} failed")
+        if self.abandoned:
+            parts.append(f"{self.abandoned} abandoned")
         return f"{what}: {', '.join(parts)}"
 
 
@@ -124,27 +134,68 @@ def run_job(
         not_due=len(recorded.later),
         not_due_from=min(recorded.later, default=None),
     )
-    if not recorded.to_deliver:
-        return summary
-    report = deliverer.deliver_due(keys=recorded.to_deliver, retry_failed=True)
-    summary.sent, summary.updated = report.sent, report.updated
-    summary.errors = list(report.errors)
-    rows = _settle(sessions, recorded.to_deliver, sleep)
-    now_after = datetime.now(UTC)
-    held = [row.lease_until for row in rows if _held(row, now_after) and row.lease_until]
-    summary.waiting, summary.waiting_until = len(held), max(held, default=None)
-    delivered = [row for row in rows if row.ts is not None and not row.needs_update]
-    summary.already += max(0, len(delivered) - report.sent - report.updated)
-    summary.failed = report.failed
-    for row in rows:
-        ours = (row.team_id, row.key) in report.failed_keys
-        if ours or row in delivered or _held(row, now_after):
-            continue
-        # Another sender failed it while we waited, or we stood back from it: say why.
-        summary.failed += 1
-        cause = row.last_error or "left unsent by a sender that stopped; the next run retries it"
-        summary.errors.append(f"{row.kind} for {row.recipient} ({row.period}): {cause}")
+    if recorded.to_deliver:
+        deliver_now(sessions, deliverer, recorded.to_deliver, summary, sleep)
     return summary
+
+
+def deliver_now(
+    sessions: sessionmaker[Session],
+    deliverer: Deliverer,
+    keys: Sequence[Key],
+    summary: JobSummary,
+    sleep: Callable[[float], None] = time.sleep,
+) -> JobSummary:
+    """Deliver `keys` now (failed ones too), then count each in `summary` by what became of it,
+    this run's outcome first, else (another sender had it) the row's state once settled."""
+    report = deliverer.deliver_due(keys=keys, retry_failed=True)
+    rows = _settle(sessions, keys, deliverer.clock, sleep)
+    now = deliverer.clock()
+    for row in rows:
+        key = (row.team_id, row.key)
+        outcome, cause = report.outcomes.get(key), report.causes.get(key)
+        if outcome == Outcome.SENT:
+            summary.sent += 1
+        elif outcome == Outcome.UPDATED:
+            summary.updated += 1
+        elif outcome == Outcome.FOUND:
+            summary.already += 1
+        elif outcome == Outcome.FAILED:
+            summary.failed += 1
+            summary.problems.append(f"failed: {cause}")
+        elif outcome == Outcome.ABANDONED:
+            _abandoned(summary, row, cause or "")
+        elif row.ts is not None and not row.needs_update:
+            summary.already += 1
+        elif _held(row, now):
+            summary.waiting += 1
+            if row.lease_until and (
+                not summary.waiting_until or row.lease_until > summary.waiting_until
+            ):
+                summary.waiting_until = row.lease_until
+        elif row.status == ABANDONED:
+            _abandoned(summary, row, f"{describe(row)}: {row.last_error}")
+        else:
+            summary.failed += 1
+            summary.problems.append(f"failed: {describe(row)}: {_why_unsent(row)}")
+    return summary
+
+
+def _abandoned(summary: JobSummary, row: OutboxMessage, cause: str) -> None:
+    summary.abandoned += 1
+    summary.problems.append(f"abandoned: {cause} (`tally outbox retry {row.key}` sends it again)")
+
+
+def _why_unsent(row: OutboxMessage) -> str:
+    """The cause of a message another sender left undelivered, from what it recorded."""
+    if row.status == SENDING and row.lease_until is not None:
+        return (
+            f"its sender stopped before recording the outcome (lease ran out "
+            f"{_utc(row.lease_until)}); the next run recovers it"
+        )
+    if row.last_error:
+        return f"{row.last_error}; will retry after {_utc(row.next_attempt_at)}"
+    return f"not sent yet ({row.status}); the next run sends it"
 
 
 def _held(row: OutboxMessage, now: datetime) -> bool:
@@ -154,24 +205,31 @@ def _held(row: OutboxMessage, now: datetime) -> bool:
 
 def _settle(
     sessions: sessionmaker[Session],
-    keys: Sequence[tuple[str, str]],
+    keys: Sequence[Key],
+    clock: Callable[[], datetime],
     sleep: Callable[[float], None],
-    patience: float = SETTLE_SECONDS,
 ) -> list[OutboxMessage]:
-    """The rows of `keys` once no other sender still holds one (or patience runs out).
+    """The rows of `keys` once no other sender holds one, or none has finished one for a while.
 
     Another clock or operator may have claimed some of our messages; wait for its outcome so
-    the summary — and the exit status — tell the truth about every message asked for.
+    the summary — and the exit status — tell the truth about every message asked for. A
+    sender that died finishes nothing: its rows are reported as waiting for its lease.
     """
-    waited = 0.0
+    waited = quiet = 0.0
+    last_held: set[int] | None = None
     while True:
         with sessions() as session:
             rows = [find_message(session, team_id, key) for team_id, key in keys]
         found = [row for row in rows if row is not None]
-        if not any(_held(row, datetime.now(UTC)) for row in found) or waited >= patience:
+        now = clock()
+        held = {row.id for row in found if _held(row, now)}
+        if held != last_held:
+            last_held, quiet = held, 0.0
+        if not held or waited >= SETTLE_PATIENCE or quiet >= SETTLE_QUIET:
             return found
         sleep(SETTLE_POLL)
         waited += SETTLE_POLL
+        quiet += SETTLE_POLL
 
 
 def due_drafts(settings: Settings) -> DraftsFor:
@@ -202,9 +260,16 @@ def tick(
     with sessions.begin() as session:
         record_drafts(session, due_drafts(settings)(session, now), now)
     report = deliverer.deliver_due()
-    if report.sent or report.updated or report.failed:
+    if report.outcomes:
         log.info(
-            "clock: %d sent, %d updated, %d failed", report.sent, report.updated, report.failed
+            "clock: %d sent, %d updated, %d found already posted, %d failed, %d abandoned",
+            report.sent,
+            report.updated,
+            report.found,
+            report.failed,
+            report.abandoned,
         )
     for error in report.errors:
         log.warning("clock: %s", error)
+    for line in report.abandoned_lines:
+        log.warning("clock: abandoned: %s", line)

@@ -132,6 +132,8 @@ class OutboxMessage(Base):
 
     `key` (kind:recipient:period) is unique per team: racing schedulers insert it once. A
     sender holds a row through `lease_until`; an expired lease means a sender died mid-send.
+    `refusals` counts the recipient's side refusing it for good (an archived channel, a
+    deleted user) since it last reached Slack: a few of those and it is abandoned.
     """
 
     __tablename__ = "outbox"
@@ -151,6 +153,7 @@ class OutboxMessage(Base):
     blocks: Mapped[str] = mapped_column(Text, default="[]")  # JSON
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
+    refusals: Mapped[int] = mapped_column(default=0, server_default="0")
     next_attempt_at: Mapped[datetime]
     lease_until: Mapped[datetime | None]
     channel_id: Mapped[str | None] = mapped_column(SLACK_ID)

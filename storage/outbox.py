@@ -5,13 +5,14 @@ claim due rows under a lease, so two of them never work on one row at the same t
 outcome of each send is recorded in its own short transaction. Nothing here talks to Slack.
 
 Statuses: "pending" (queued), "sending" (claimed under `lease_until`), "sent" (posted: `ts`
-is set), "failed" (not posted; retried once `next_attempt_at` passes). A posted message whose
+is set), "failed" (not posted; retried once `next_attempt_at` passes), "abandoned" (refused
+for good too often: never claimed again until an operator retries it). A posted message whose
 edit is pending keeps `ts` and carries `needs_update`.
 """
 
 import json
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +23,8 @@ from sqlalchemy.orm import Session
 from storage.insert_once import insert_once
 from storage.models import OutboxMessage
 
-PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+PENDING, SENDING, SENT, FAILED, ABANDONED = "pending", "sending", "sent", "failed", "abandoned"
+UNSENT = (PENDING, SENDING, FAILED, ABANDONED)
 INTERRUPTED = "interrupted: a sender stopped before recording the outcome"
 
 
@@ -46,6 +48,12 @@ class Draft:
         return f"{self.kind}:{self.recipient}:{self.period}"
 
 
+def describe(message: OutboxMessage) -> str:
+    """How operators read a row: "digest for U… (2026-W48)", or "edit of …" once posted."""
+    what = "edit of " if message.ts is not None else ""
+    return f"{what}{message.kind} for {message.recipient} ({message.period})"
+
+
 def enqueue(session: Session, draft: Draft, now: datetime) -> tuple[OutboxMessage, bool]:
     """Queue `draft` once per (team, key); a second enqueue returns the first row untouched."""
     message = OutboxMessage(
@@ -58,6 +66,7 @@ def enqueue(session: Session, draft: Draft, now: datetime) -> tuple[OutboxMessag
         blocks=_dump_blocks(draft.blocks),
         status=PENDING,
         attempts=0,
+        refusals=0,
         next_attempt_at=max(now, draft.not_before) if draft.not_before else now,
         needs_update=False,
         editable_until=draft.editable_until,
@@ -137,8 +146,8 @@ def claim_due(
 
     Due: pending or failed rows whose `next_attempt_at` has come, rows left "sending" by a
     sender whose lease ran out (it died: the attempt counts, and the message may already be
-    in Slack), and posted rows with an edit waiting. `keys` limits the claim to those
-    (team_id, key) pairs; `retry_failed` makes failed rows due at once (an operator asked);
+    in Slack), and posted rows with an edit waiting; never abandoned rows. `keys` limits the
+    claim to those (team_id, key) pairs; `retry_failed` makes failed rows due at once;
     `skip_ids` leaves out rows the caller already handled. On PostgreSQL rows are locked
     with SKIP LOCKED so concurrent claimers get disjoint rows; SQLite's BEGIN IMMEDIATE
     serialises claimers instead.
@@ -183,28 +192,36 @@ def claim_due(
     return claimed
 
 
-def renew_lease(
-    session: Session, message_id: int, held_until: datetime, now: datetime, lease: timedelta
-) -> datetime | None:
-    """Extend a lease we still hold (unexpired, unchanged) before a Slack call; None if lost.
+def renew_leases(
+    session: Session, held: Mapping[int, datetime], now: datetime, lease: timedelta
+) -> dict[int, datetime]:
+    """Extend every lease in `held` (row id → the expiry we hold) that is still ours; returns
+    the renewed rows and their new expiry, leaving out those lost.
 
-    A sender stuck past its lease (long Retry-After waits, timeouts) must not post: another
-    sender may have claimed the row and be recovering it.
+    Ours means unexpired and unchanged: a sender stuck past its lease (long Retry-After waits,
+    timeouts) must not post, as another sender may have claimed the row and be recovering it.
+    One UPDATE per distinct expiry, and a batch renewed together shares one.
     """
-    if now >= held_until:
-        return None
     renewed = now + lease
-    result = session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.id == message_id,
-            OutboxMessage.status == SENDING,
-            OutboxMessage.lease_until == held_until,
+    by_expiry: dict[datetime, list[int]] = defaultdict(list)
+    for message_id, held_until in held.items():
+        if now < held_until:
+            by_expiry[held_until].append(message_id)
+    kept: dict[int, datetime] = {}
+    for held_until, ids in by_expiry.items():
+        result = session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(ids),
+                OutboxMessage.status == SENDING,
+                OutboxMessage.lease_until == held_until,
+            )
+            .values(lease_until=renewed)
+            .returning(OutboxMessage.id)
+            .execution_options(synchronize_session=False)
         )
-        .values(lease_until=renewed)
-        .execution_options(synchronize_session=False)
-    )
-    return renewed if result.rowcount == 1 else None
+        kept.update((message_id, renewed) for message_id in result.scalars())
+    return kept
 
 
 def remember_channel(session: Session, message_id: int, channel_id: str) -> None:
@@ -252,6 +269,7 @@ def mark_sent(
     message.sent_at = message.sent_at or now
     message.lease_until = None
     message.last_error = None
+    message.refusals = 0
     if sent_text is not None and same_content(message, sent_text, sent_blocks):
         message.needs_update = False
 
@@ -269,6 +287,7 @@ def mark_updated(
     message.status = SENT
     message.lease_until = None
     message.last_error = None
+    message.refusals = 0
     message.needs_update = sent_text is not None and not same_content(
         message, sent_text, sent_blocks
     )
@@ -276,18 +295,81 @@ def mark_updated(
 
 
 def mark_failed(
-    session: Session, message_id: int, error: str, retry_at: datetime, now: datetime
+    session: Session,
+    message_id: int,
+    error: str,
+    retry_at: datetime,
+    now: datetime,
+    *,
+    refused: bool = False,
 ) -> None:
     """Record a failed attempt; a later run retries it once `retry_at` passes.
 
-    A message already in Slack (its edit failed) stays "sent" with its edit pending.
+    `refused`: the recipient's side refused it for good (counted towards abandoning it). A
+    message already in Slack (its edit failed) stays "sent" with its edit pending.
     """
     message = _lock_id(session, message_id)
     message.attempts += 1
+    message.refusals += int(refused)
     message.last_error = error
     message.next_attempt_at = retry_at
     message.lease_until = None
     message.status = SENT if message.ts is not None else FAILED
+
+
+def mark_abandoned(session: Session, message_id: int, error: str) -> None:
+    """Give up on a message refused for good once too often: no run claims it again until an
+    operator retries it (`make_due`). A posted message keeps its `ts`; its edit is what is
+    abandoned."""
+    message = _lock_id(session, message_id)
+    message.attempts += 1
+    message.refusals += 1
+    message.last_error = error
+    message.lease_until = None
+    message.status = ABANDONED
+
+
+def make_due(session: Session, message_id: int, now: datetime) -> OutboxMessage:
+    """An operator's retry: the message (or its pending edit) is due now, refusals forgiven.
+
+    A row another sender holds is left to it; its lease running out makes it due anyway.
+    """
+    message = _lock_id(session, message_id)
+    message.refusals = 0
+    message.next_attempt_at = now
+    if message.status in (PENDING, FAILED, ABANDONED):
+        message.status = SENT if message.ts is not None else PENDING
+    return message
+
+
+def messages_with_key(
+    session: Session, key: str, team_id: str | None = None
+) -> list[OutboxMessage]:
+    """The rows queued under `key`, in every team or in `team_id`'s."""
+    query = select(OutboxMessage).where(OutboxMessage.key == key)
+    if team_id is not None:
+        query = query.where(OutboxMessage.team_id == team_id)
+    return list(session.scalars(query.order_by(OutboxMessage.team_id)))
+
+
+def stuck_messages(
+    session: Session, statuses: Collection[str], periods: Collection[str] | None = None
+) -> list[OutboxMessage]:
+    """Rows in `statuses` (for "failed", also sent messages whose edit failed), optionally only
+    for `periods`, oldest first: what an operator looks at when something didn't arrive."""
+    wanted = [OutboxMessage.status.in_(list(statuses))]
+    if FAILED in statuses:
+        wanted.append(
+            and_(
+                OutboxMessage.status == SENT,
+                OutboxMessage.needs_update.is_(True),
+                OutboxMessage.last_error.is_not(None),
+            )
+        )
+    query = select(OutboxMessage).where(or_(*wanted))
+    if periods is not None:
+        query = query.where(OutboxMessage.period.in_(list(periods)))
+    return list(session.scalars(query.order_by(OutboxMessage.created_at, OutboxMessage.id)))
 
 
 def _among(keys: Collection[tuple[str, str]]) -> ColumnElement[bool]:

@@ -7,7 +7,7 @@ simulated, so backoffs and Retry-After waits are recorded instead of slept.
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 from slack_sdk import WebClient
@@ -18,40 +18,14 @@ from bot.fakeslack import FakeSlack
 from bot.rate_limits import Pace, RateLimiter
 from storage.models import OutboxMessage
 from storage.outbox import Draft, claim_due, enqueue, find_message, remember_channel, request_update
+from tests.fixtures.fake_time import FakeTime
 from tests.fixtures.slack import BOT_TOKEN
+from tests.fixtures.stalling_slack import StallingSlack
 
 Factory = sessionmaker[Session]
 WEEK = "2026-W48"
 MONA, RAVI = "U0MONA", "U0RAVI"
 BOARD = "C0BOARD"
-
-
-class FakeTime:
-    """A clock that moves only when someone sleeps; safe to share between threads."""
-
-    def __init__(self) -> None:
-        # Near the real time, because the fake Slack stamps messages with the real clock.
-        self.start = datetime.now(UTC).replace(microsecond=0)
-        self.elapsed = 0.0
-        self.sleeps: list[float] = []
-        self._lock = threading.Lock()
-
-    def sleep(self, seconds: float) -> None:
-        with self._lock:
-            self.sleeps.append(seconds)
-            self.elapsed += seconds
-
-    def monotonic(self) -> float:
-        with self._lock:
-            return self.elapsed
-
-    def now(self) -> datetime:
-        with self._lock:
-            return self.start + timedelta(seconds=self.elapsed)
-
-    def advance(self, delta: timedelta) -> None:
-        with self._lock:
-            self.elapsed += delta.total_seconds()
 
 
 @pytest.fixture
@@ -204,7 +178,7 @@ def test_network_errors_fail_the_run_and_a_later_run_delivers(
     online = deliverer(session_factory, slack_client, fake_time).deliver_due()
 
     assert offline.failed == 1
-    assert "conversations.open failed" in offline.errors[0]
+    assert "conversations.open could not reach Slack" in offline.errors[0]
     assert online.sent == 1
     assert posts_per_key(fake_slack) == {digest.key: 1}
 
@@ -250,7 +224,8 @@ def test_a_crash_after_slack_accepted_is_recovered_from_history_without_repostin
     recovered = sender.deliver_due()
 
     assert while_leased.sent == 0  # the dead sender's lease still holds
-    assert recovered.sent == 1
+    # Recorded as found, not counted as sent: the dead sender posted it.
+    assert (recovered.sent, recovered.found) == (0, 1)
     assert len(fake_slack.messages_in("D" + MONA)) == 1
     assert len(fake_slack.calls_to("chat.postMessage")) == 1
     assert fake_slack.calls_to("conversations.open") == []  # the channel was remembered
@@ -380,3 +355,149 @@ def test_the_rate_limiter_allows_a_burst_then_paces() -> None:
 
     assert waits == [0.0, 0.0, 0.0, 2.0, 2.0]
     assert other == 0.0
+
+
+# --- slow runs, refusals and abandoned messages --------------------------------------------
+
+# What one hung call costs a real sender: slack_sdk's default client timeout.
+HUNG_CALL = timedelta(seconds=30)
+
+
+def test_a_run_slower_than_its_lease_keeps_every_message_it_claimed(
+    session_factory: Factory, fake_slack: FakeSlack, fake_time: FakeTime
+) -> None:
+    """Ten chat.postMessage calls hang (30 s each): the run outlasts the 5-minute lease, yet
+    no message it claimed is lost to it; only the two that hung fail, each saying why."""
+    boards = [draft("leaderboard", f"C0TEAM{n:02d}") for n in range(20)]
+    queue(session_factory, fake_time, *boards)
+    started = fake_time.now()
+    with StallingSlack(
+        fake_slack, "chat.postMessage", times=10, on_stall=lambda: fake_time.advance(HUNG_CALL)
+    ) as hanging:
+        client = WebClient(base_url=hanging.url, token=BOT_TOKEN, timeout=0.2)
+        report = deliverer(session_factory, client, fake_time).deliver_due()
+
+    assert fake_time.now() - started > timedelta(minutes=5)  # longer than one lease
+    assert (report.sent, report.failed) == (18, 2)
+    assert report.lease_lost == 0
+    assert len(report.errors) == 2
+    for error in report.errors:
+        assert "Slack unavailable after 5 tries" in error
+        assert "chat.postMessage got no answer within 0.2 s" in error
+    assert posts_per_key(fake_slack) == {board.key: 1 for board in boards[2:]}
+    assert [stored(session_factory, board).status for board in boards[:2]] == ["failed"] * 2
+
+
+def test_a_lease_that_lapses_mid_run_is_left_to_the_next_run_not_counted_failed(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    """Slack asks for a wait longer than the lease: the sender stands back instead of posting
+    on a lease another sender may hold, says so, and the next run delivers the message once."""
+    board = draft("leaderboard", BOARD)
+    queue(session_factory, fake_time, board)
+    fake_slack.fail("chat.postMessage", 429, retry_after=400)
+    sender = deliverer(session_factory, slack_client, fake_time)
+
+    lapsed = sender.deliver_due()
+    recovered = sender.deliver_due()
+
+    assert (lapsed.sent, lapsed.failed, lapsed.lease_lost) == (0, 0, 1)
+    assert lapsed.errors == []
+    assert (recovered.sent, recovered.failed) == (1, 0)
+    assert posts_per_key(fake_slack) == {board.key: 1}
+
+
+def test_a_message_slack_refuses_three_times_is_abandoned_and_never_claimed_again(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    gone, board = draft("nudge", "C0ARCHIVED"), draft("leaderboard", BOARD)
+    sender = deliverer(session_factory, slack_client, fake_time)
+    queue(session_factory, fake_time, board)
+    sender.deliver_due()
+    queue(session_factory, fake_time, gone)
+    fake_slack.fail("chat.postMessage", 200, times=3, error="is_archived")
+
+    runs = []
+    for _ in range(3):
+        runs.append(sender.deliver_due(retry_failed=True))
+        fake_time.advance(timedelta(hours=6))
+    later = sender.deliver_due(retry_failed=True)
+
+    assert [(run.failed, run.abandoned) for run in runs] == [(1, 0), (1, 0), (0, 1)]
+    assert (
+        "Slack refused it: is_archived (1 of 3 refusals before it is abandoned)"
+        in (runs[0].errors[0])
+    )
+    assert runs[2].abandoned_lines == [
+        "nudge for C0ARCHIVED (2026-W48): Slack refused it 3 times: is_archived"
+    ]
+    assert (later.sent, later.failed, later.abandoned) == (0, 0, 0)
+    tries = [
+        c for c in fake_slack.calls_to("chat.postMessage") if c.args["channel"] == gone.recipient
+    ]
+    assert len(tries) == 3  # none after it was abandoned
+    row = stored(session_factory, gone)
+    assert (row.status, row.attempts, row.last_error) == (
+        "abandoned",
+        3,
+        "Slack refused it 3 times: is_archived",
+    )
+    assert fake_slack.messages_in(gone.recipient) == []
+    assert len(fake_slack.messages_in(BOARD)) == 1
+
+
+def test_refusals_of_a_dm_count_at_conversations_open_too(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    digest = draft("digest", MONA)
+    queue(session_factory, fake_time, digest)
+    fake_slack.fail("conversations.open", 200, times=3, error="user_not_found")
+    sender = deliverer(session_factory, slack_client, fake_time)
+
+    runs = [sender.deliver_due(retry_failed=True) for _ in range(3)]
+
+    assert [run.abandoned for run in runs] == [0, 0, 1]
+    assert stored(session_factory, digest).status == "abandoned"
+    assert fake_slack.calls_to("chat.postMessage") == []
+
+
+def test_a_refusal_of_tallys_own_token_never_abandons_a_message(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    """invalid_auth is about Tally's setup, not the message: fixing the token delivers it."""
+    board = draft("leaderboard", BOARD)
+    queue(session_factory, fake_time, board)
+    fake_slack.fail("chat.postMessage", 200, times=4, error="invalid_auth")
+    sender = deliverer(session_factory, slack_client, fake_time)
+
+    runs = [sender.deliver_due(retry_failed=True) for _ in range(4)]
+    fixed = sender.deliver_due(retry_failed=True)
+
+    assert [(run.failed, run.abandoned) for run in runs] == [(1, 0)] * 4
+    assert "invalid_auth" in runs[0].errors[0] and "SLACK_BOT_TOKEN" in runs[0].errors[0]
+    assert fixed.sent == 1
+    assert len(fake_slack.messages_in(BOARD)) == 1
+
+
+def test_an_edit_slack_refuses_three_times_is_abandoned_and_the_post_stays(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    digest = draft("digest", MONA, editable_until=fake_time.now() + timedelta(days=3))
+    queue(session_factory, fake_time, digest)
+    sender = deliverer(session_factory, slack_client, fake_time)
+    sender.deliver_due()
+    fake_slack.fail("chat.update", 200, times=3, error="message_not_found")
+
+    runs = []
+    for text in ("first late entry", "second", "third"):
+        with session_factory.begin() as session:
+            request_update(session, digest.team_id, digest.key, text, [], fake_time.now())
+        runs.append(sender.deliver_due(retry_failed=True))
+
+    assert [run.abandoned for run in runs] == [0, 0, 1]
+    assert runs[2].abandoned_lines == [
+        f"edit of digest for {MONA} ({WEEK}): Slack refused it 3 times: message_not_found"
+    ]
+    row = stored(session_factory, digest)
+    assert (row.status, row.ts is not None) == ("abandoned", True)
+    assert len(fake_slack.messages_in("D" + MONA)) == 1

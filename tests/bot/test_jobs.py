@@ -1,17 +1,19 @@
-"""The clock's tick, in process with a frozen clock: on time in every zone, and only once."""
+"""The clock's tick, in process with a frozen clock: on time in every zone, and only once; and
+what an operator command's summary says when Slack hangs, a sender dies or Slack refuses."""
 
 import threading
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from freezegun import freeze_time
+from slack_sdk import WebClient
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.app import utc_now, web_client
-from bot.delivery import Deliverer
+from bot.delivery import METADATA_EVENT_TYPE, Deliverer
 from bot.fakeslack import FakeSlack
 from bot.fakeslack.readable import as_read
-from bot.jobs import tick
+from bot.jobs import JobSummary, run_job, tick
 from bot.settings import Settings, load_settings
 from handlers.deps import Deps
 from handlers.digest import refresh_sent_digest
@@ -19,9 +21,12 @@ from handlers.nudges import nudges_due
 from handlers.reminders import reminder_drafts
 from scoring.plans import MONTHLY
 from storage.members import set_nudges
+from storage.outbox import Draft, claim_due, enqueue, remember_channel
 from storage.plans import add_plan
+from tests.fixtures.fake_time import FakeTime
 from tests.fixtures.seed import TEAM, Seeder
 from tests.fixtures.slack import BOT_TOKEN, SIGNING_SECRET
+from tests.fixtures.stalling_slack import StallingSlack
 
 SYDNEY_BOSS, NEW_YORK_BOSS = "U0SYD", "U0NYC"
 SYDNEY_REP, NEW_YORK_REP = "U0SREP", "U0NREP"
@@ -325,3 +330,130 @@ def test_the_clock_does_not_redraft_what_it_already_queued(
         assert nudges_due(session, settings.rules, schedules.nudges, utc_now()) == []
         # The operator's "send now" still drafts them, so its summary says "already sent".
         assert len(reminder_drafts(session, None, utc_now())) == 1
+
+
+# --- what an operator command reports: counts that add up, every failure with its cause ------
+
+HUNG_CALL = timedelta(seconds=30)  # what a hung call costs a sender on slack_sdk's timeout
+LEASE = timedelta(minutes=5)
+
+
+def _digest_drafts(count: int, time: FakeTime) -> list[Draft]:
+    return [
+        Draft(
+            team_id=TEAM,
+            kind="digest",
+            recipient=f"U0MGR{n:02d}",
+            period="2026-W48",
+            text=f"digest {n}",
+            blocks=[],
+            editable_until=time.now() + timedelta(days=3),
+        )
+        for n in range(count)
+    ]
+
+
+def _run(sessions, sender: Deliverer, drafts: list[Draft], time: FakeTime) -> JobSummary:
+    return run_job(sessions, sender, lambda _session, _now: drafts, time.now(), sleep=time.sleep)
+
+
+def _sender(sessions, client: WebClient, time: FakeTime) -> Deliverer:
+    return Deliverer(sessions, client, time.now, sleep=time.sleep, monotonic=time.monotonic)
+
+
+def _posts_per_key(fake_slack: FakeSlack) -> dict[str, int]:
+    keys = [
+        call.args["metadata"]["event_payload"]["key"]
+        for call in fake_slack.calls_to("chat.postMessage")
+        if call.status == 200
+    ]
+    return {key: keys.count(key) for key in keys}
+
+
+def test_a_digest_run_with_ten_hung_posts_reports_what_really_happened(
+    session_factory, fake_slack
+) -> None:
+    """Before: "0 sent, 20 failed" after 317 s, 18 of them only lease-lost by the run itself."""
+    time = FakeTime()
+    drafts = _digest_drafts(20, time)
+    with StallingSlack(
+        fake_slack, "chat.postMessage", times=10, on_stall=lambda: time.advance(HUNG_CALL)
+    ) as hanging:
+        client = WebClient(base_url=hanging.url, token=BOT_TOKEN, timeout=0.2)
+        summary = _run(session_factory, _sender(session_factory, client, time), drafts, time)
+
+    assert summary.line("digests 2026-W48") == (
+        "digests 2026-W48: 18 sent, 0 already sent, 2 failed"
+    )
+    assert len(summary.problems) == 2
+    for problem in summary.problems:
+        assert problem.startswith("failed: digest for U0MGR0")
+        assert "chat.postMessage got no answer within 0.2 s" in problem
+    assert len(_posts_per_key(fake_slack)) == 18
+
+
+def test_a_rerun_after_a_sender_died_reports_its_leases_not_failures_and_waits_little(
+    session_factory, fake_slack, slack_client
+) -> None:
+    """A sender claimed three digests, posted one, and was killed (kill -9) before recording it."""
+    time = FakeTime()
+    drafts = _digest_drafts(3, time)
+    with session_factory.begin() as session:
+        for one in drafts:
+            enqueue(session, one, time.now())
+        dead = claim_due(session, time.now(), LEASE, 10)
+        remember_channel(session, dead[0].id, "DU0MGR00")
+    slack_client.chat_postMessage(
+        channel="DU0MGR00",
+        text="digest 0",
+        metadata={"event_type": METADATA_EVENT_TYPE, "event_payload": {"key": drafts[0].key}},
+    )
+    expires = time.now() + LEASE
+    sender = _sender(session_factory, slack_client, time)
+
+    rerun = _run(session_factory, sender, drafts, time)
+
+    assert rerun.line("digests 2026-W48") == (
+        "digests 2026-W48: 0 sent, 0 already sent, 3 waiting for another sender's lease "
+        f"(expires {expires:%Y-%m-%d %H:%M} UTC), 0 failed"
+    )
+    assert rerun.problems == []
+    assert not rerun.complete
+    assert sum(time.sleeps) < 10  # a dead sender's lease is reported, not waited out
+    assert fake_slack.calls_to("chat.postMessage")[1:] == []
+
+    time.advance(LEASE)
+    recovered = _run(session_factory, sender, drafts, time)
+
+    # The killed run's post is found in Slack: "already sent", and not posted again.
+    assert recovered.line("digests 2026-W48") == (
+        "digests 2026-W48: 2 sent, 1 already sent, 0 failed"
+    )
+    assert _posts_per_key(fake_slack) == {one.key: 1 for one in drafts}
+
+
+def test_a_digest_slack_refuses_is_abandoned_after_three_runs_and_reported_on_each_rerun(
+    session_factory, fake_slack, slack_client
+) -> None:
+    time = FakeTime()
+    [gone, kept] = _digest_drafts(2, time)
+    sender = _sender(session_factory, slack_client, time)
+    _run(session_factory, sender, [kept], time)
+    fake_slack.fail("conversations.open", 200, times=3, error="channel_not_found")
+
+    runs = [_run(session_factory, sender, [gone, kept], time) for _ in range(4)]
+
+    lines = [run.line("digests 2026-W48") for run in runs]
+    assert lines == [
+        "digests 2026-W48: 0 sent, 1 already sent, 1 failed",
+        "digests 2026-W48: 0 sent, 1 already sent, 1 failed",
+        "digests 2026-W48: 0 sent, 1 already sent, 0 failed, 1 abandoned",
+        "digests 2026-W48: 0 sent, 1 already sent, 0 failed, 1 abandoned",
+    ]
+    abandoned = (
+        "abandoned: digest for U0MGR00 (2026-W48): Slack refused it 3 times: channel_not_found "
+        f"(`tally outbox retry {gone.key}` sends it again)"
+    )
+    assert runs[2].problems == runs[3].problems == [abandoned]
+    assert not runs[3].complete
+    assert len(fake_slack.calls_to("conversations.open")) == 4  # 3 refused, 1 for the other

@@ -15,12 +15,16 @@ from storage.outbox import (
     claim_due,
     enqueue,
     find_message,
+    make_due,
+    mark_abandoned,
     mark_failed,
     mark_sent,
     mark_updated,
     message_blocks,
-    renew_lease,
+    messages_with_key,
+    renew_leases,
     request_update,
+    stuck_messages,
 )
 from tests.storage.builders import NOW, WEEK
 
@@ -264,14 +268,128 @@ def test_a_lease_is_renewed_only_by_its_holder_before_it_runs_out(
     assert held is not None
 
     with session_factory.begin() as session:
-        renewed = renew_lease(session, message_id, held, NOW + timedelta(minutes=1), LEASE)
-    assert renewed == NOW + timedelta(minutes=6)
+        renewed = renew_leases(session, {message_id: held}, NOW + timedelta(minutes=1), LEASE)
+    assert renewed == {message_id: NOW + timedelta(minutes=6)}
 
     # The holder stalls past its lease; another sender recovers the row.
     stalled_at = NOW + timedelta(minutes=7)
     [_taken] = claim(session_factory, at=stalled_at)
     with session_factory.begin() as session:
-        assert renew_lease(session, message_id, renewed, stalled_at, LEASE) is None
+        assert renew_leases(session, renewed, stalled_at, LEASE) == {}
+
+
+def test_a_batch_renews_together_and_loses_only_the_rows_taken_from_it(
+    session_factory: Factory,
+) -> None:
+    ids = queue(session_factory, digest("U_A"), digest("U_B"), digest("U_C"))
+    claimed = claim(session_factory)
+    held = {m.id: m.lease_until for m in claimed}
+    with session_factory.begin() as session:  # another sender's edit of U_B's row
+        session.get(OutboxMessage, ids[1]).lease_until = NOW + timedelta(minutes=9)
+
+    with session_factory.begin() as session:
+        renewed = renew_leases(session, held, NOW + timedelta(minutes=2), LEASE)
+
+    assert renewed == {ids[0]: NOW + timedelta(minutes=7), ids[2]: NOW + timedelta(minutes=7)}
+    assert row(session_factory, digest("U_C").key).lease_until == NOW + timedelta(minutes=7)
+
+
+def test_refusals_are_counted_until_a_message_is_abandoned_and_never_claimed(
+    session_factory: Factory,
+) -> None:
+    [message_id] = queue(session_factory, digest())
+    for _ in range(2):
+        claim(session_factory, retry_failed=True)
+        with session_factory.begin() as session:
+            mark_failed(session, message_id, "refused", NOW + timedelta(hours=6), NOW, refused=True)
+    claim(session_factory, retry_failed=True)
+    with session_factory.begin() as session:
+        mark_abandoned(session, message_id, "refused 3 times")
+
+    gone = row(session_factory, digest().key)
+    assert (gone.status, gone.attempts, gone.refusals) == ("abandoned", 3, 3)
+    assert gone.lease_until is None
+    assert claim(session_factory, at=NOW + timedelta(days=30), retry_failed=True) == []
+
+
+def test_an_operator_retry_makes_an_abandoned_message_due_with_its_refusals_forgiven(
+    session_factory: Factory,
+) -> None:
+    [message_id] = queue(session_factory, digest())
+    claim(session_factory)
+    with session_factory.begin() as session:
+        mark_abandoned(session, message_id, "refused 3 times")
+
+    with session_factory.begin() as session:
+        make_due(session, message_id, NOW + timedelta(days=2))
+
+    due = row(session_factory, digest().key)
+    assert (due.status, due.refusals, due.next_attempt_at) == (
+        "pending",
+        0,
+        NOW + timedelta(days=2),
+    )
+    assert [m.id for m in claim(session_factory, at=NOW + timedelta(days=2))] == [message_id]
+
+
+def test_a_retried_abandoned_edit_is_an_edit_due_again(session_factory: Factory) -> None:
+    [message_id] = queue(session_factory, digest())
+    claim(session_factory)
+    with session_factory.begin() as session:
+        mark_sent(session, message_id, "DU_MONA", "1.000100", NOW)
+        request_update(session, "T1", digest().key, "new", BLOCKS, NOW)
+    claim(session_factory)
+    with session_factory.begin() as session:
+        mark_abandoned(session, message_id, "message_not_found 3 times")
+
+    with session_factory.begin() as session:
+        make_due(session, message_id, NOW)
+
+    edit = row(session_factory, digest().key)
+    assert (edit.status, edit.ts, edit.needs_update) == ("sent", "1.000100", True)
+    assert [m.id for m in claim(session_factory)] == [message_id]
+
+
+def test_stuck_messages_are_the_unsent_and_failed_edits_of_the_periods_asked_for(
+    session_factory: Factory,
+) -> None:
+    ids = queue(
+        session_factory,
+        digest("U_PENDING"),
+        digest("U_FAILED"),
+        digest("U_SENT"),
+        digest("U_EDIT"),
+        digest("U_OTHER_WEEK", period="2026-W47"),
+    )
+    claim(session_factory)
+    with session_factory.begin() as session:
+        mark_failed(session, ids[1], "HTTP 503", NOW, NOW)
+        mark_sent(session, ids[2], "D2", "1.1", NOW)
+        mark_sent(session, ids[3], "D3", "1.2", NOW)
+        request_update(session, "T1", digest("U_EDIT").key, "new", BLOCKS, NOW)
+        mark_failed(session, ids[3], "HTTP 503", NOW, NOW)
+        mark_failed(session, ids[4], "HTTP 503", NOW, NOW)
+        session.get(OutboxMessage, ids[0]).status = "pending"
+
+    def recipients(statuses: tuple[str, ...], periods: list[str] | None = None) -> list[str]:
+        with session_factory() as session:
+            return [m.recipient for m in stuck_messages(session, statuses, periods)]
+
+    assert recipients(("failed",), [WEEK]) == ["U_FAILED", "U_EDIT"]
+    assert recipients(("pending",)) == ["U_PENDING"]
+    assert recipients(("pending", "failed")) == ["U_PENDING", "U_FAILED", "U_EDIT", "U_OTHER_WEEK"]
+    assert recipients(("abandoned",)) == []
+
+
+def test_a_key_is_found_in_every_team_or_in_one(session_factory: Factory) -> None:
+    queue(session_factory, digest(), digest(team_id="T2"))
+
+    with session_factory() as session:
+        everywhere = [m.team_id for m in messages_with_key(session, digest().key)]
+        in_t2 = [m.team_id for m in messages_with_key(session, digest().key, "T2")]
+        nowhere = messages_with_key(session, "digest:U_NOBODY:2026-W48")
+
+    assert (everywhere, in_t2, nowhere) == (["T1", "T2"], ["T2"], [])
 
 
 def test_two_postgres_claimers_get_disjoint_rows(engine: Engine, session_factory: Factory) -> None:
