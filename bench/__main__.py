@@ -1,4 +1,4 @@
-"""`python -m bench [--quick] [--only command|friday|fanout]`: run, print, write RESULTS.md."""
+"""`python -m bench [--quick] [--only NAME]`: run, print, write RESULTS.md."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 from bench import Section, git_revision, machine, table
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-ORDER = ("command", "friday", "fanout")
+ORDER = ("command", "friday", "fanout", "instances")
 KEPT = "_(kept from an earlier run, not re-run this time)_"
 
 
@@ -25,9 +25,13 @@ def _run(name: str, quick: bool) -> Section:
         from bench import friday
 
         return friday.run(friday.QUICK if quick else friday.FULL)
-    from bench import fanout
+    if name == "fanout":
+        from bench import fanout
 
-    return fanout.run(fanout.QUICK if quick else fanout.FULL)
+        return fanout.run(fanout.QUICK if quick else fanout.FULL)
+    from bench import many_instances
+
+    return many_instances.run(many_instances.QUICK if quick else many_instances.FULL)
 
 
 def _previous_sections() -> dict[str, str]:

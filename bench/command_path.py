@@ -123,15 +123,19 @@ class SlashCommands:
             "trigger_id": f"{n}.{secrets.token_hex(12)}",
             "response_url": f"{self._response_base}/response/{n}",
         }
-        body = urlencode(fields)
+        body = urlencode(fields).encode()
+        return body, self.signed(body)
+
+    def signed(self, body: bytes) -> dict[str, str]:
+        """Headers for `body` signed now: Slack signs a re-delivery of the same body afresh."""
         stamp = str(int(time.time()))
-        digest = hmac.new(self._secret, f"v0:{stamp}:{body}".encode(), hashlib.sha256).hexdigest()
-        headers = {
+        base = b"v0:" + stamp.encode() + b":" + body
+        digest = hmac.new(self._secret, base, hashlib.sha256).hexdigest()
+        return {
             "Content-Type": "application/x-www-form-urlencoded",
             "X-Slack-Request-Timestamp": stamp,
             "X-Slack-Signature": f"v0={digest}",
         }
-        return body.encode(), headers
 
 
 def run_load(
@@ -250,7 +254,7 @@ def run(mode: Mode, log: Callable[[str], None] = print) -> Section:
                 prewarm = SlashCommands(users, slack.base_url)
                 for _ in users:
                     body, headers = prewarm.next()
-                    _post(url, body, headers)
+                    post(url, body, headers)
                 looked_up = len(slack.calls_to("users.info")) - before
                 name = f"Tally ({backend})"
                 results[name] = _measure(name, url, mode, commands, tally_accepts, log)
@@ -259,10 +263,14 @@ def run(mode: Mode, log: Callable[[str], None] = print) -> Section:
     return _section(mode, results)
 
 
-def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
+def post(url: str, body: bytes, headers: dict[str, str]) -> tuple[int, bytes]:
+    """One signed request; the status and body, whatever the status."""
     request = urllib.request.Request(url + SLACK_PATH, data=body, headers=headers, method="POST")
-    with urllib.request.urlopen(request, timeout=15) as response:
-        response.read()
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
 
 
 def _section(mode: Mode, results: dict[str, dict[int, Load]]) -> Section:

@@ -13,9 +13,12 @@ from datetime import date, timedelta
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
 from bot.app import create_app, utc_now, web_client
-from bot.clock import run_clock
+from bot.clock import run_clock, wait_for_database
 from bot.delivery import Deliverer
 from bot.demo import run_demo
+from bot.export_command import SETTINGS as EXPORT_SETTINGS
+from bot.export_command import add_arguments as add_export_arguments
+from bot.export_command import run as run_export
 from bot.jobs import DraftsFor, run_job
 from bot.outbox_command import add_arguments as add_outbox_arguments
 from bot.outbox_command import run as run_outbox
@@ -27,12 +30,11 @@ from handlers.leaderboard import leaderboards_for_week
 from handlers.nudges import nudges_due
 from handlers.reminders import reminder_drafts
 from scoring.weeks import iso_week_label, parse_iso_week
-from storage.db import make_engine, make_session_factory, upgrade
+from storage.db import DatabaseUnavailable, make_session_factory, open_database
 
 
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine = open_database(settings.database_url)
     app = create_app(settings, engine)
     TallyServer(wsgi_app(app, engine, settings.slack_signing_secret), engine, settings).run()
     return 0
@@ -41,15 +43,13 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
 def _socket(settings: Settings, _args: argparse.Namespace) -> int:
     if not settings.slack_app_token:
         raise SettingsError("SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token.")
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine = open_database(settings.database_url)
     SocketModeHandler(create_app(settings, engine), settings.slack_app_token).start()
     return 0
 
 
 def _clock(settings: Settings, _args: argparse.Namespace) -> int:
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine = wait_for_database(settings.database_url)
     sessions = make_session_factory(engine)
     run_clock(settings, sessions, Deliverer(sessions, web_client(settings), utc_now), utc_now)
     return 0
@@ -83,8 +83,7 @@ def _as_of(raw: str | None) -> date | None:
 
 
 def _job(settings: Settings, what: str, drafts_for: DraftsFor) -> int:
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine = open_database(settings.database_url)
     sessions = make_session_factory(engine)
     deliverer = Deliverer(sessions, web_client(settings), utc_now)
     summary = run_job(sessions, deliverer, drafts_for, utc_now())
@@ -142,8 +141,7 @@ def _nudges(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _db_upgrade(settings: Settings, _args: argparse.Namespace) -> int:
-    engine = make_engine(settings.database_url)
-    upgrade(engine)
+    engine = open_database(settings.database_url)
     print(f"Database is up to date ({engine.url.render_as_string(hide_password=True)}).")
     return 0
 
@@ -243,6 +241,15 @@ _COMMANDS = [
         "`tally outbox retry KEY` makes one due now and delivers it.",
         _OPERATOR,
     ),
+    (
+        "export",
+        "write the weekly sheet as CSV or xlsx",
+        "Write one row per rep per ISO week — name, Slack user id, manager, week, onboarding "
+        "week, a count per activity, points, goal, goal met, closed-won amount per currency — "
+        "for --weeks weeks up to --week. CSV goes to stdout without --out; an xlsx workbook adds "
+        "a Totals sheet. Names are the ones stored from Slack: no Slack token needed.",
+        EXPORT_SETTINGS,
+    ),
 ]
 
 
@@ -275,6 +282,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--channel", action="append", help="channel ID (repeatable)"
     )
     add_outbox_arguments(parsers["outbox"], common, _epilog(_OPERATOR))
+    add_export_arguments(parsers["export"])
     for name in ("reminders", "nudges"):
         parsers[name].add_argument(
             "--as-of",
@@ -339,8 +347,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo()
         if args.command == "db":
             return _db_upgrade(load_settings(os.environ, slack=False), args)
+        if args.command == "export":
+            return run_export(load_settings(os.environ, slack=False), args)
         return COMMANDS[args.command](load_settings(os.environ), args)
-    except SettingsError as error:
+    except (SettingsError, DatabaseUnavailable) as error:
         print(f"tally: {error}", file=sys.stderr)
         return 2
 

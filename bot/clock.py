@@ -8,18 +8,37 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import FrameType
 
 from apscheduler.schedulers.blocking import BlockingScheduler
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.delivery import Deliverer
 from bot.jobs import tick
 from bot.settings import Settings
+from storage.db import DatabaseUnavailable, database_trouble, open_database
 
 log = logging.getLogger(__name__)
+
+FIRST_RETRY_S = 1
+LONGEST_RETRY_S = 60
+
+
+def wait_for_database(url: str) -> Engine:
+    """The clock starts with its database down (a restart, a deploy) and waits for it: backing
+    off from 1 s to a minute between attempts, one warning line each, instead of exiting."""
+    delay = FIRST_RETRY_S
+    while True:
+        try:
+            return open_database(url)
+        except DatabaseUnavailable as error:
+            log.warning("%s; trying again in %d s", error, delay)
+        time.sleep(delay)
+        delay = min(delay * 2, LONGEST_RETRY_S)
 
 
 def run_clock(
@@ -33,8 +52,12 @@ def run_clock(
     def beat() -> None:
         try:
             tick(settings, sessions, deliverer, clock())
-        except Exception:
-            log.exception("clock tick failed; the next tick retries from the database state")
+        except Exception as error:
+            trouble = database_trouble(error)
+            if trouble is None:
+                log.exception("clock tick failed; the next tick retries from the database state")
+            else:  # no bug to trace: the database is away, and the next tick tries again
+                log.warning("clock tick failed: database busy or unreachable: %s", trouble)
 
     scheduler.add_job(
         beat,

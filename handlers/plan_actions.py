@@ -74,11 +74,11 @@ def _change_plan(
     today = local_date(deps.clock(), owner.tz)
     with deps.sessions.begin() as session:
         if what == "reviewed":
-            changed = mark_reviewed(session, plan.id, user_id, today)
+            changed = mark_reviewed(session, team_id, user_id, plan.id, today)
             day = "today"
         else:
             until = today + timedelta(days=SNOOZE_DAYS)
-            changed = snooze(session, plan.id, user_id, until)
+            changed = snooze(session, team_id, user_id, plan.id, until)
             day = day_label(until)
         if changed is not None:
             view = plan_view(changed, today)

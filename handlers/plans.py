@@ -24,10 +24,11 @@ from handlers.people import (
     resolve_names,
     why_not_counted,
 )
-from handlers.render import escape_mrkdwn, say
+from handlers.render import literal, quoted_literally, say
 from handlers.slack_text import to_plain
 from scoring.plans import is_overdue, next_due, parse_new_plan
 from scoring.weeks import local_date
+from storage.members import get_member
 from storage.models import AccountPlan, Member
 from storage.plans import (
     add_plan,
@@ -125,23 +126,27 @@ def _owner(
         found, missing = resolve_names(client, mentions.unresolved)
         if missing:
             problem = (
-                f"I couldn't find @{missing[0]} in this workspace. Pick them from Slack's "
-                "autocomplete so the mention turns blue, then try again."
+                f"I couldn't find @{literal(missing[0])} in this workspace. Pick them from "
+                "Slack's autocomplete so the mention turns blue, then try again."
             )
-            return caller, rest, escape_mrkdwn(problem)
+            return caller, rest, problem
         rep_id = found[mentions.unresolved[0]]
     if rep_id == caller.user_id:
         return caller, rest, None
-    try:
-        rep = named_person(deps, client, caller.team_id, rep_id)
-    except (NotAPerson, SlackSilent) as error:
-        return caller, rest, why_not_counted(error)
-    if not (rep.manager_id == caller.user_id or confirmed_admin(deps, client, caller)):
+    # Permission first, from our own rows: a refusal must not tell whether the id is anyone.
+    with deps.reads() as session:
+        known = get_member(session, caller.team_id, rep_id)
+    manages = known is not None and known.manager_id == caller.user_id
+    if not (manages or confirmed_admin(deps, client, caller)):
         problem = (
             f"Only <@{rep_id}>'s manager or a Tally admin can manage their account plans. "
             "Managers add reps with `/tally team add @rep`."
         )
         return caller, rest, problem
+    try:
+        rep = named_person(deps, client, caller.team_id, rep_id)
+    except (NotAPerson, SlackSilent) as error:
+        return caller, rest, why_not_counted(error)
     return rep, rest, None
 
 
@@ -149,7 +154,7 @@ def _add(request: _Request) -> str:
     try:
         new = parse_new_plan(request.text, request.today)
     except ValueError as error:
-        return escape_mrkdwn(str(error)) + "\n" + _ADD_EXAMPLE
+        return quoted_literally(str(error)) + "\n" + _ADD_EXAMPLE
     deps, owner = request.deps, request.owner
     with deps.sessions.begin() as session:
         plan, created = add_plan(
@@ -191,7 +196,7 @@ def _reviewed(request: _Request) -> str:
         plan, problem = _one_plan(session, request, "reviewed")
         if plan is None:
             return problem
-        mark_reviewed(session, plan.id, owner.user_id, request.today)
+        mark_reviewed(session, owner.team_id, owner.user_id, plan.id, request.today)
         view = plan_view(plan, request.today)
     return say(
         "plan_reviewed",
@@ -210,7 +215,7 @@ def _remove(request: _Request) -> str:
         if plan is None:
             return problem
         account = plan.account
-        remove_plan(session, plan.id, owner.user_id)
+        remove_plan(session, owner.team_id, owner.user_id, plan.id)
     return say("plan_removed", owner=request.whose, account=account)
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from handlers.ids import Action
 from handlers.plans import plan_view
-from handlers.render import escape_mrkdwn, say
+from handlers.render import literal, say
 from scoring.plans import SNOOZE_DAYS, is_overdue, next_due
 from scoring.schedule import WORK_STARTS, Slot, due_today
 from scoring.weeks import zone
@@ -144,8 +144,8 @@ def reminder_draft(team_id: str, owner_id: str, overdue: list[AccountPlan], toda
     if hidden > 0:
         more = f"…and {hidden} more overdue. See them all with `/tally plan list`."
         blocks.append(ContextBlock(elements=[MarkdownTextObject(text=more)]))
-    names = ", ".join(p.account for p in ordered)
-    text = escape_mrkdwn(f"{count} overdue for review: {names}")
+    names = ", ".join(literal(p.account) for p in ordered)
+    text = f"{count} overdue for review: {names}"
     return Draft(
         team_id=team_id,
         kind=KIND,

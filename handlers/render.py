@@ -1,7 +1,17 @@
-"""Turn Jinja2 templates into Slack messages; every interpolated value is escaped for mrkdwn."""
+"""Turn Jinja2 templates into Slack messages; every interpolated value is shown literally.
+
+mrkdwn has no escape for `*`, `_`, `~` or a backtick: Slack pairs them only at a word's edge
+(whitespace, ASCII punctuation, the ends of the text, or U+200B, which Slack treats as a word
+break — so a zero-width *space* would make formatting more likely, not less). `literal` puts a
+WORD JOINER (U+2060: invisible, and no edge) on both sides of each, so a marker a user typed can
+neither open nor close, and before a `>` that starts a line, so it can't open a quote. Only a
+plain_text object is literal for certain, and no Block Kit field that holds user text here
+takes one without splitting a sentence that mixes it with mentions and bold.
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
@@ -9,6 +19,14 @@ from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionB
 
 SECTION_LIMIT = 3000
 BLOCK_LIMIT = 50
+WORD_JOINER = "\u2060"
+_MARKERS = re.compile(r"[*_~`]")
+_LINE_START_QUOTE = re.compile(r"^&gt;", re.MULTILINE)
+_QUOTED = re.compile(r"“([^“”]*)”")
+
+
+class Mrkdwn(str):
+    """Text already in mrkdwn (a rendered template, our own markup): put in as it is."""
 
 
 def escape_mrkdwn(text: str) -> str:
@@ -16,8 +34,25 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+def literal(text: str) -> Mrkdwn:
+    """`text` shown exactly as typed: no mention, link, bold, italic, strike, code or quote."""
+    escaped = _LINE_START_QUOTE.sub(f"{WORD_JOINER}&gt;", escape_mrkdwn(text))
+    return Mrkdwn(_MARKERS.sub(lambda m: f"{WORD_JOINER}{m[0]}{WORD_JOINER}", escaped))
+
+
+def quoted_literally(text: str) -> Mrkdwn:
+    """A message of ours that quotes the user “like this”: the quotes are shown literally and
+    the rest (`/log 12 calls` examples) is kept as mrkdwn. Scoring words its errors this way."""
+    parts = _QUOTED.split(text)  # odd items are what was inside the quotes
+    shown = (f"“{literal(p)}”" if i % 2 else escape_mrkdwn(p) for i, p in enumerate(parts))
+    return Mrkdwn("".join(shown))
+
+
 def _finalize(value: Any) -> Any:
-    return escape_mrkdwn(value) if isinstance(value, str) else value
+    """Every `{{ value }}` is literal unless it is `Mrkdwn`: a template can't forget to escape."""
+    if isinstance(value, Mrkdwn):
+        return value
+    return literal(str(value))
 
 
 _env = Environment(
@@ -28,11 +63,12 @@ _env = Environment(
     lstrip_blocks=True,
     autoescape=False,
 )
+_env.filters["quoted_literally"] = quoted_literally
 
 
-def say(template: str, **values: Any) -> str:
+def say(template: str, **values: Any) -> Mrkdwn:
     """Render `templates/<template>.j2` to mrkdwn."""
-    return _env.get_template(f"{template}.j2").render(**values).strip()
+    return Mrkdwn(_env.get_template(f"{template}.j2").render(**values).strip())
 
 
 def sections(text: str) -> list[Block]:

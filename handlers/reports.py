@@ -17,6 +17,7 @@ from scoring.weeks import (
     goal_applies,
     iso_week_label,
     local_date,
+    moment_in_week,
     onboarding_week,
     parse_iso_week,
     week_start,
@@ -135,17 +136,28 @@ def week_report(session: Session, rules: ScoringRules, member: Member, now: date
 
 
 def team_reports(
-    session: Session, rules: ScoringRules, members: Sequence[Member], now: datetime
+    session: Session,
+    rules: ScoringRules,
+    members: Sequence[Member],
+    now: datetime,
+    week: str | None = None,
 ) -> list[WeekReport]:
-    """Totals for many people with one GROUP BY per distinct week label (usually one); no
-    breakdown and no recent mix, so their coaching falls back to the catalog's."""
+    """Totals for many people with one GROUP BY per distinct week label; no breakdown and no
+    recent mix, so their coaching falls back to the catalog's.
+
+    With `week` (the one a team view is headed with) everyone is reported in that week, so the
+    numbers under the heading are that week's: a rep whose clock hasn't reached it, or has
+    passed it, is judged as at its start or its end. Without it, each one's current week.
+    """
     by_week: dict[str, list[Member]] = {}
     for member in members:
-        by_week.setdefault(iso_week_label(local_date(now, member.tz)), []).append(member)
+        by_week.setdefault(week or iso_week_label(local_date(now, member.tz)), []).append(member)
     reports = []
-    for week, group in by_week.items():
-        totals = week_totals(session, group[0].team_id, week, [m.user_id for m in group])
+    for label, group in by_week.items():
+        monday = parse_iso_week(label)
+        totals = week_totals(session, group[0].team_id, label, [m.user_id for m in group])
         for member in group:
             total = totals.get(member.user_id, 0)
-            reports.append(_report(rules, member, now, WeekTally(total=total, items=())))
+            moment = moment_in_week(now, member.tz, monday)
+            reports.append(_report(rules, member, moment, WeekTally(total=total, items=())))
     return sorted(reports, key=lambda r: (-r.tally.total, r.user_id))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from handlers.render import WORD_JOINER
+
 _ENTITY = re.compile(r"<([@#!]?)([^<>|]*)(?:\|([^<>]*))?>")
 _LINE_BREAK = re.compile(r"\r\n?|[\u2028\u2029\x85]")
 # C0/C1 controls (NUL breaks PostgreSQL text) and lone surrogates (no UTF-8 form) are dropped.
@@ -30,8 +32,9 @@ def to_plain(text: str) -> str:
 
 def storable(text: str) -> str:
     """Text as typed, minus what no database column or Slack message can hold: line breaks
-    become `\\n`, tabs a space, and other control characters are dropped."""
-    text = _LINE_BREAK.sub("\n", text).replace("\t", " ")
+    become `\\n`, tabs a space, and other control characters are dropped. Word joiners go too:
+    they are what `literal` adds, so a plan name copied from Tally's own message still matches."""
+    text = _LINE_BREAK.sub("\n", text).replace("\t", " ").replace(WORD_JOINER, "")
     return "".join(
         char for char in text if char == "\n" or unicodedata.category(char) not in _UNSTORABLE
     )

@@ -9,6 +9,7 @@ from slack_sdk import WebClient
 
 from handlers.deps import Deps
 from handlers.errors import reply_later
+from handlers.export import export_file
 from handlers.leaderboard import PeriodError, board_for
 from handlers.people import (
     NotAPerson,
@@ -21,7 +22,7 @@ from handlers.people import (
     why_not_counted,
 )
 from handlers.plans import answer_plan
-from handlers.render import escape_mrkdwn, message, say
+from handlers.render import message, quoted_literally, say
 from handlers.reports import team_reports, week_report
 from handlers.slack_text import to_plain
 from handlers.tally_text import Ask, closest_commands, route_tally
@@ -80,7 +81,7 @@ def board(deps: Deps, member: Member, period: str) -> str:
         with deps.reads() as session:
             return board_for(session, deps.rules, member.team_id, period, today)
     except PeriodError as error:
-        return escape_mrkdwn(str(error))
+        return quoted_literally(str(error))
 
 
 def nudges(deps: Deps, member: Member, rest: str) -> str:
@@ -96,10 +97,12 @@ def nudges(deps: Deps, member: Member, rest: str) -> str:
 
 
 def team_week(deps: Deps, manager: Member) -> str:
+    """Every rep in the manager's week, the one the view is headed with, whatever their zone."""
+    now = deps.clock()
+    week = iso_week_label(local_date(now, manager.tz))
     with deps.reads() as session:
         reps = team_of(session, manager.team_id, manager.user_id)
-        reports = team_reports(session, deps.rules, reps, deps.clock())
-    week = iso_week_label(local_date(deps.clock(), manager.tz))
+        reports = team_reports(session, deps.rules, reps, now, week)
     return say("team", week=week, reports=reports, goal=deps.rules.weekly_goal)
 
 
@@ -144,4 +147,5 @@ _LATER = {
     Ask.TEAM_ADD: add_reps,
     Ask.TEAM_REMOVE: remove_reps,
     Ask.WEEKS: rep_weeks,
+    Ask.EXPORT: export_file,
 }

@@ -17,6 +17,7 @@ class Ask(StrEnum):
     TEAM_ADD = "team add"
     TEAM_REMOVE = "team remove"
     WEEKS = "weeks"  # /tally @rep [@rep…]
+    EXPORT = "export"
     UNKNOWN = "unknown"
 
 
@@ -39,9 +40,18 @@ COMMANDS = (
     "nudges",
     "nudges on",
     "nudges off",
+    "export",
+    "export last week",
+    "export month",
     "help",
 )
-_SIMPLE = {"help": Ask.HELP, "board": Ask.BOARD, "nudges": Ask.NUDGES, "plan": Ask.PLAN}
+_SIMPLE = {
+    "help": Ask.HELP,
+    "board": Ask.BOARD,
+    "nudges": Ask.NUDGES,
+    "plan": Ask.PLAN,
+    "export": Ask.EXPORT,
+}
 _TEAM = {"add": Ask.TEAM_ADD, "remove": Ask.TEAM_REMOVE}
 
 

@@ -38,6 +38,13 @@ def week_bounds(tz_name: str, day: date) -> tuple[datetime, datetime]:
     return _local_midnight(monday, tz_name), _local_midnight(monday + timedelta(days=7), tz_name)
 
 
+def moment_in_week(moment: datetime, tz_name: str, day: date) -> datetime:
+    """`moment`, or the nearest instant of the local week containing `day` if it falls outside:
+    how far through that week someone on `tz_name`'s clock is (not begun, or already over)."""
+    start, end = week_bounds(tz_name, day)
+    return min(max(_aware(moment), start), end - timedelta(microseconds=1))
+
+
 def iso_week_label(day: date) -> str:
     """E.g. "2026-W48"; the ISO year, so 2027-01-01 is "2026-W53"."""
     year, week, _ = day.isocalendar()

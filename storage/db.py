@@ -1,30 +1,85 @@
 """Engines, sessions and schema upgrades: the one place that knows which database we run on."""
 
+import re
 import sqlite3
+from dataclasses import dataclass
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
-def make_engine(url: str) -> Engine:
-    """Build the process-wide engine, tuned so concurrent requests wait instead of failing."""
+@dataclass(frozen=True)
+class Waits:
+    """How long one statement may wait for a lock (SQLite: for the write lock) and run.
+
+    None runs a statement as long as it takes (PostgreSQL; SQLite statements don't time out).
+    """
+
+    lock_ms: int
+    statement_ms: int | None
+
+
+# Slack drops an answer after 3 s: a request gives up waiting at 1.5 s, in time to say so.
+REQUEST_WAITS = Waits(lock_ms=1500, statement_ms=1500)
+# Migrations may queue behind a busy process or rewrite a big table; nobody waits on a reply.
+MIGRATION_WAITS = Waits(lock_ms=60_000, statement_ms=None)
+# libpq's (and psycopg's) least timeout for a connection attempt: a host that never answers.
+CONNECT_TIMEOUT_S = 2
+
+
+class DatabaseUnavailable(Exception):
+    """The database could not be reached or opened: a one-line message, never a traceback."""
+
+
+def make_engine(url: str | URL, *, waits: Waits = REQUEST_WAITS) -> Engine:
+    """Build the process-wide engine: concurrent requests queue for locks, never past `waits`."""
     parsed = _with_psycopg(make_url(url))
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(parsed)
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, waits)
         return engine
     # No pool_pre_ping: it cost a round trip per checkout (about 2.5 ms of a 13 ms /log). A
     # connection the server dropped fails one transaction, which rolls back whole, and SQLAlchemy
     # then discards the pool; pool_recycle retires connections before server-side idle limits.
-    return create_engine(parsed, pool_recycle=1800)
+    # The timeouts travel in the startup packet: no extra round trip per connection.
+    settings = {"lock_timeout": waits.lock_ms, "statement_timeout": waits.statement_ms or 0}
+    options = " ".join(f"-c {name}={value}" for name, value in settings.items())
+    return create_engine(
+        parsed,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_S, "options": options},
+    )
+
+
+def open_database(url: str) -> Engine:
+    """The engine of a process that needs its database now, migrated to the newest schema.
+
+    Raises DatabaseUnavailable, naming where and why, when it can't be reached or opened.
+    """
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+    except OperationalError as error:
+        engine.dispose()
+        raise DatabaseUnavailable(_cannot_reach(engine.url, error)) from None
+    return engine
+
+
+def database_trouble(error: BaseException) -> str | None:
+    """Why the database failed us, in words, when it was unreachable or too busy to answer in
+    time (nothing was done: a retry may succeed); None for any other error."""
+    if not isinstance(error, OperationalError):
+        return None
+    lines = str(error.orig).strip().splitlines()
+    cause = _LIBPQ_PREFIXES.sub("", lines[0]).strip() if lines else ""
+    return (cause[:1].lower() + cause[1:]) if cause else type(error.orig).__name__
 
 
 READ_ONLY = "tally_read_only"
@@ -40,12 +95,20 @@ def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionm
 
 
 def upgrade(engine: Engine) -> None:
-    """Bring the schema to the newest migration; a no-op when it is already there."""
+    """Bring the schema to the newest migration; a no-op when it is already there.
+
+    Runs on an engine of its own with MIGRATION_WAITS: a request's waits would cut a
+    migration short.
+    """
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    migrating = make_engine(engine.url, waits=MIGRATION_WAITS)
+    try:
+        with migrating.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+    finally:
+        migrating.dispose()
 
 
 def is_ready(engine: Engine) -> bool:
@@ -58,6 +121,21 @@ def is_ready(engine: Engine) -> bool:
     return True
 
 
+# libpq names the server before the cause: 'connection failed: connection to server at
+# "127.0.0.1", port 1 failed: Connection refused', 'FATAL:  database "x" does not exist'.
+_LIBPQ_PREFIXES = re.compile(
+    r"^(connection failed: )?(connection to server .*? failed: )?(FATAL: +)?"
+)
+
+
+def _cannot_reach(url: URL, error: OperationalError) -> str:
+    """Where (never the password) and why, in one line."""
+    why = database_trouble(error)
+    if url.get_backend_name() == "sqlite":
+        return f"cannot open the database at {url.database}: {why}"
+    return f"cannot reach the database at {url.host or 'localhost'}:{url.port or 5432}: {why}"
+
+
 def _with_psycopg(url: URL) -> URL:
     """Hosting platforms hand out postgres:// URLs; we only ship the psycopg 3 driver."""
     if url.drivername in ("postgres", "postgresql"):
@@ -65,11 +143,11 @@ def _with_psycopg(url: URL) -> URL:
     return url
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, waits: Waits) -> None:
     """Set pragmas on every connection and take the write lock at BEGIN.
 
-    BEGIN IMMEDIATE makes writers queue on busy_timeout; a deferred BEGIN lets two
-    transactions read, then fails one with "database is locked" when both try to write.
+    BEGIN IMMEDIATE makes writers queue on busy_timeout (`waits.lock_ms`); a deferred BEGIN lets
+    two transactions read, then fails one with "database is locked" when both try to write.
     Taking BEGIN away from the sqlite3 driver also makes SAVEPOINTs work.
     """
 
@@ -79,7 +157,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={waits.lock_ms}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -92,9 +92,11 @@ def find_plans(session: Session, team_id: str, owner_id: str, text: str) -> list
     )
 
 
-def mark_reviewed(session: Session, plan_id: int, owner_id: str, day: date) -> AccountPlan | None:
+def mark_reviewed(
+    session: Session, team_id: str, owner_id: str, plan_id: int, day: date
+) -> AccountPlan | None:
     """Record a review on `day` and end any snooze; None unless the plan is the owner's."""
-    plan = _owned(session, plan_id, owner_id)
+    plan = get_plan(session, team_id, owner_id, plan_id)
     if plan is not None:
         plan.last_reviewed = day
         plan.snoozed_until = None
@@ -102,18 +104,20 @@ def mark_reviewed(session: Session, plan_id: int, owner_id: str, day: date) -> A
     return plan
 
 
-def snooze(session: Session, plan_id: int, owner_id: str, until: date) -> AccountPlan | None:
+def snooze(
+    session: Session, team_id: str, owner_id: str, plan_id: int, until: date
+) -> AccountPlan | None:
     """Keep the plan out of reminders before `until`; None unless the plan is the owner's."""
-    plan = _owned(session, plan_id, owner_id)
+    plan = get_plan(session, team_id, owner_id, plan_id)
     if plan is not None:
         plan.snoozed_until = until
         session.flush()
     return plan
 
 
-def remove_plan(session: Session, plan_id: int, owner_id: str) -> AccountPlan | None:
+def remove_plan(session: Session, team_id: str, owner_id: str, plan_id: int) -> AccountPlan | None:
     """Delete the owner's plan and return what it was; None if it isn't theirs or is gone."""
-    plan = _owned(session, plan_id, owner_id)
+    plan = get_plan(session, team_id, owner_id, plan_id)
     if plan is not None:
         session.delete(plan)
         session.flush()
@@ -163,10 +167,4 @@ def _by_key(session: Session, team_id: str, owner_id: str, key: str) -> AccountP
             AccountPlan.owner_id == owner_id,
             AccountPlan.account_key == key,
         )
-    ).one_or_none()
-
-
-def _owned(session: Session, plan_id: int, owner_id: str) -> AccountPlan | None:
-    return session.scalars(
-        select(AccountPlan).where(AccountPlan.id == plan_id, AccountPlan.owner_id == owner_id)
     ).one_or_none()

@@ -6,6 +6,7 @@ call is recorded with its decoded arguments so tests can assert on what a user w
 
 import contextlib
 import copy
+import dataclasses
 import json
 import secrets
 import threading
@@ -19,10 +20,10 @@ from urllib.parse import parse_qsl, urlsplit
 
 from bot.fakeslack.block_kit import block_kit_problem
 from bot.fakeslack.limits import Enforcer, RateLimits
-from bot.fakeslack.workspace import APP_ID, Workspace
+from bot.fakeslack.workspace import APP_ID, SlackError, Workspace
 
 # Fields Slack accepts as JSON-encoded strings in form bodies; decoded so tests see objects.
-_JSON_FIELDS = ("blocks", "attachments", "view", "metadata")
+_JSON_FIELDS = ("blocks", "attachments", "view", "metadata", "files")
 
 
 @dataclass(frozen=True)
@@ -32,6 +33,50 @@ class ApiCall:
     method: str
     args: dict[str, Any]
     status: int
+
+
+@dataclass
+class SharedFile:
+    """A file the app uploaded and shared, with the bytes the recipient would download."""
+
+    id: str
+    name: str
+    title: str
+    channel: str
+    initial_comment: str
+    content: bytes
+
+
+@dataclass
+class _Upload:
+    file_id: str
+    filename: str
+    length: int
+    content: bytes | None = None
+
+
+@dataclass
+class Stall:
+    """Calls Slack receives but never answers, as a hung Slack or network looks to a sender.
+
+    Only the client's own timeout ends such a call. `after_serving` carries the call out
+    first (the post went through, its answer was lost). `on_stall` runs as each stall
+    begins: tests move their simulated clock there by what the hang costs a real sender.
+    Leaving the `with` block (or stopping the fake) lets the held connections close.
+    """
+
+    method: str
+    remaining: int
+    after_serving: bool
+    on_stall: Callable[[], None]
+    stalled: threading.Event = dataclasses.field(default_factory=threading.Event)
+    released: threading.Event = dataclasses.field(default_factory=threading.Event)
+
+    def __enter__(self) -> "Stall":
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.released.set()
 
 
 @dataclass
@@ -66,7 +111,10 @@ class FakeSlack:
         self._workspace = Workspace(team_id, bot_user_id)
         self._calls: list[ApiCall] = []
         self._failures: dict[str, deque[_Failure]] = {}
+        self._stalls: list[Stall] = []
         self._responses: dict[str, list[dict[str, Any]]] = {}
+        self._uploads: dict[str, _Upload] = {}  # by upload URL
+        self._files: list[SharedFile] = []
         if rate_limits is True:
             rate_limits = RateLimits()
         self.enforcer = Enforcer(rate_limits) if rate_limits else None
@@ -98,6 +146,9 @@ class FakeSlack:
         return self
 
     def stop(self) -> None:
+        with self._lock:
+            for stall in self._stalls:
+                stall.released.set()
         if self._thread is not None:
             self._server.shutdown()
             self._thread.join()
@@ -169,6 +220,20 @@ class FakeSlack:
         with self._lock:
             self._failures.setdefault(method, deque()).append(failure)
 
+    def stall(
+        self,
+        method: str,
+        times: int = 1,
+        *,
+        after_serving: bool = False,
+        on_stall: Callable[[], None] = lambda: None,
+    ) -> Stall:
+        """Leave the next `times` calls of `method` unanswered (see `Stall`)."""
+        stall = Stall(method, times, after_serving, on_stall)
+        with self._lock:
+            self._stalls.append(stall)
+        return stall
+
     def new_trigger_id(self, user_id: str) -> str:
         """A trigger_id that views.open/views.push accept, opening views for `user_id`."""
         with self._lock:
@@ -219,6 +284,15 @@ class FakeSlack:
     def messages_in(self, channel: str) -> list[dict[str, Any]]:
         return [message for message in self.messages if message["channel"] == channel]
 
+    @property
+    def files(self) -> list[SharedFile]:
+        """Files shared through files.completeUploadExternal, oldest first."""
+        with self._lock:
+            return list(self._files)
+
+    def files_in(self, channel: str) -> list[SharedFile]:
+        return [shared for shared in self.files if shared.channel == channel]
+
     def views(self, user_id: str | None = None) -> list[dict[str, Any]]:
         """Views opened, pushed, updated or published, oldest first, optionally for one user."""
         with self._lock:
@@ -234,7 +308,7 @@ class FakeSlack:
             failure = self._take_failure(method)
             if failure is not None:
                 if failure.after_serving and token:
-                    self._workspace.call(method, args)
+                    self._serve(method, args)
                 status, headers, body = _failure_answer(failure)
             elif not token:
                 status, headers, body = 200, {}, {"ok": False, "error": "not_authed"}
@@ -243,7 +317,7 @@ class FakeSlack:
             elif self.enforcer is not None:
                 status, headers, body = self._answer_limited(method, args)
             else:
-                status, headers, body = 200, {}, self._workspace.call(method, args)
+                status, headers, body = 200, {}, self._serve(method, args)
             self._calls.append(ApiCall(method, args, status))
         self._notify()
         return status, headers, body
@@ -255,11 +329,97 @@ class FakeSlack:
         verdict, spend = self.enforcer.judge(method, args)
         if verdict.status == 200 or verdict.after_serving:
             spend()
-            body = self._workspace.call(method, args)
+            body = self._serve(method, args)
             if verdict.status == 200:
                 return 200, {}, body
         failure = _Failure(verdict.status, 1, verdict.retry_after)
         return _failure_answer(failure)
+
+    def _serve(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+        """Answer one call (under the lock): the upload methods here, the rest by the workspace."""
+        upload_methods = {
+            "files.getUploadURLExternal": self._get_upload_url,
+            "files.completeUploadExternal": self._complete_upload,
+        }
+        answer = upload_methods.get(method)
+        if answer is None:
+            return self._workspace.call(method, args)
+        try:
+            return {"ok": True} | answer(args)
+        except SlackError as error:
+            return {"ok": False, "error": str(error)}
+
+    def _get_upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Step 1 of files_upload_v2: a one-time URL on this server for the file's bytes."""
+        filename = args.get("filename")
+        length = str(args.get("length") or "")
+        if not filename or not length.isdigit() or int(length) < 1:
+            raise SlackError("invalid_arguments")
+        file_id = "F" + secrets.token_hex(5).upper()
+        url = f"{self.base_url}/upload/v1/{secrets.token_urlsafe(12)}"
+        self._uploads[url] = _Upload(file_id, str(filename), int(length))
+        return {"upload_url": url, "file_id": file_id}
+
+    def _receive_upload(self, url: str, body: bytes) -> bool:
+        """Step 2: the bytes POSTed to the upload URL (raw, as slack_sdk sends them)."""
+        with self._lock:
+            upload = self._uploads.get(url)
+            if upload is None or upload.content is not None:
+                return False
+            upload.content = body
+        self._notify()
+        return True
+
+    def _complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Step 3: share the uploaded files in `channel_id` (a DM from conversations.open)."""
+        wanted = args.get("files")
+        if not isinstance(wanted, list) or not wanted:
+            raise SlackError("invalid_arguments")
+        channel = args.get("channel_id") or ""
+        if channel and channel[:1] not in ("C", "D", "G"):
+            raise SlackError("channel_not_found")
+        by_id = {u.file_id: u for u in self._uploads.values() if u.content is not None}
+        shared = []
+        for item in wanted:
+            upload = by_id.get(item.get("id", "")) if isinstance(item, dict) else None
+            if upload is None or upload.content is None:
+                raise SlackError("file_not_found")
+            if len(upload.content) != upload.length:
+                raise SlackError("file_upload_size_mismatch")
+            shared.append((upload, item.get("title") or upload.filename))
+        done = {upload.file_id for upload, _ in shared}  # each upload URL shares once
+        self._uploads = {u: up for u, up in self._uploads.items() if up.file_id not in done}
+        answers = []
+        for upload, title in shared:
+            self._files.append(
+                SharedFile(
+                    id=upload.file_id,
+                    name=upload.filename,
+                    title=title,
+                    channel=channel,
+                    initial_comment=args.get("initial_comment") or "",
+                    content=upload.content,
+                )
+            )
+            answers.append(
+                {
+                    "id": upload.file_id,
+                    "name": upload.filename,
+                    "title": title,
+                    "size": upload.length,
+                    "channels": [channel] if channel.startswith("C") else [],
+                    "ims": [channel] if channel.startswith("D") else [],
+                }
+            )
+        return {"files": answers}
+
+    def _take_stall(self, method: str) -> Stall | None:
+        with self._lock:
+            for stall in self._stalls:
+                if stall.method == method and stall.remaining > 0 and not stall.released.is_set():
+                    stall.remaining -= 1
+                    return stall
+        return None
 
     def _take_failure(self, method: str) -> _Failure | None:
         pending = self._failures.get(method)
@@ -320,8 +480,18 @@ class _Handler(BaseHTTPRequestHandler):
             form_token = args.pop("token", None)
             token = _bearer(self.headers.get("Authorization")) or form_token
             method = path.path.removeprefix("/api/")
+            stall = self.server.fake._take_stall(method)
+            if stall is not None:
+                self._hang(stall, method, args, token)
+                return
             status, headers, answer = self.server.fake._answer_api(method, args, token)
             self._reply(status, json.dumps(answer), "application/json; charset=utf-8", headers)
+        elif path.path.startswith("/upload/v1/"):
+            url = self.server.fake.base_url + path.path
+            if self.server.fake._receive_upload(url, body):
+                self._reply(200, f"OK - {len(body)}", "text/plain")
+            else:
+                self._reply(404, "not found", "text/plain")
         elif path.path.startswith("/response/"):
             url = self.server.fake.base_url + path.path
             payload = json.loads(body or b"{}")
@@ -333,6 +503,14 @@ class _Handler(BaseHTTPRequestHandler):
                 self._reply(404, "no_active_hooks", "text/plain")
         else:
             self._reply(404, "not found", "text/plain")
+
+    def _hang(self, stall: Stall, method: str, args: dict[str, Any], token: str | None) -> None:
+        if stall.after_serving:
+            self.server.fake._answer_api(method, args, token)
+        stall.on_stall()
+        stall.stalled.set()
+        stall.released.wait(60)  # the client gave up long before
+        self.close_connection = True
 
     def _reply(
         self, status: int, body: str, content_type: str, headers: dict[str, str] | None = None

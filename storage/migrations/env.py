@@ -1,13 +1,14 @@
 """Alembic environment: runs on the connection storage.db.upgrade hands over.
 
 The alembic CLI (root alembic.ini) has no connection to pass, so it builds one from
-sqlalchemy.url through make_engine, which applies the same URL rewriting and pragmas.
+sqlalchemy.url through make_engine, which applies the same URL rewriting and pragmas, with the
+waits of a migration (a request's 1.5 s statement timeout would cut one short).
 """
 
 from alembic import context
 from sqlalchemy import Connection
 
-from storage.db import make_engine
+from storage.db import MIGRATION_WAITS, make_engine
 from storage.models import Base
 
 config = context.config
@@ -27,7 +28,7 @@ def run_offline() -> None:
 def run_online() -> None:
     connection = config.attributes.get("connection")
     if connection is None:
-        engine = make_engine(config.get_main_option("sqlalchemy.url", ""))
+        engine = make_engine(config.get_main_option("sqlalchemy.url", ""), waits=MIGRATION_WAITS)
         with engine.begin() as connection:
             run_on(connection)
         engine.dispose()

@@ -3,7 +3,7 @@
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bench import command_path, fanout, friday
+from bench import command_path, fanout, friday, many_instances
 from bot.fakeslack import FakeSlack, RateLimits
 
 
@@ -26,6 +26,12 @@ def test_fanout_smoke_loses_and_duplicates_nothing() -> None:
     row = next(line for line in section.body.splitlines() if line.startswith("| 15 "))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
     assert cells[4:6] == ["0", "0"]  # lost, duplicated
+
+
+def test_many_instances_smoke_keeps_every_total_and_posts_each_message_once() -> None:
+    section = many_instances.run(many_instances.SMOKE, log=_quiet)
+    row = next(line for line in section.body.splitlines() if line.startswith("| sqlite "))
+    assert row.rstrip(" |").endswith("met"), row
 
 
 def test_fake_slack_limits_are_off_by_default_and_answer_429_when_on() -> None:

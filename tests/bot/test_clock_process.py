@@ -6,6 +6,7 @@ send each manager's digest exactly once.
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -24,6 +25,7 @@ from bot.fakeslack.readable import as_read
 from scoring.schedule import WEEKDAY_NAMES
 from scoring.weeks import iso_week_label
 from storage.db import make_engine
+from tests.fixtures.database_host import DatabaseHost
 from tests.fixtures.seed import log, person, seeding, team
 from tests.fixtures.slack import BOT_TOKEN, SIGNING_SECRET
 
@@ -41,7 +43,7 @@ ZONES = [
     "America/Los_Angeles",
     "Pacific/Honolulu",
 ]
-SQLITE_HOLD_S = 2.0  # long enough for both clocks to start, short of SQLite's busy timeout
+SQLITE_HOLD_S = 2.0  # long enough for both clocks to start; migrations wait longer
 
 
 def _log_text(path: Path) -> str:
@@ -79,29 +81,41 @@ def _start_together(
 ) -> list[subprocess.Popen[bytes]]:
     """Start one clock per log, held back by a lock so they then race for the same digests.
 
-    PostgreSQL: an ACCESS EXCLUSIVE lock on the outbox stops each clock's first tick at its
-    first look at the table. SQLite: our engine begins with BEGIN IMMEDIATE, so holding the
-    write lock queues each clock at its start-up migration check (within its 5 s busy
-    timeout); released, they start ticking within moments of each other.
+    Each clock's start-up migration check waits behind the lock (migrations may wait for
+    locks far longer than requests): on PostgreSQL an ACCESS EXCLUSIVE lock on alembic_version,
+    released once every clock is seen waiting for it; on SQLite the write lock our engine takes
+    at BEGIN IMMEDIATE, held a while. Released, they start ticking within moments of each other.
     """
     engine = make_engine(database_url)
     try:
         with engine.connect() as connection, connection.begin():
             if engine.dialect.name == "postgresql":
-                connection.exec_driver_sql("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE")
+                connection.exec_driver_sql("LOCK TABLE alembic_version IN ACCESS EXCLUSIVE MODE")
             else:
                 connection.exec_driver_sql("SELECT count(*) FROM outbox")
             clocks = [running.enter_context(_clock(env, path)) for path in logs]
             if engine.dialect.name == "postgresql":
                 _wait_for(
-                    lambda: all("clock started" in _log_text(path) for path in logs),
+                    lambda: _waiting_for_locks(database_url) == len(logs),
                     30,
-                    "both clocks to start",
+                    "both clocks to wait for the lock",
                 )
-                time.sleep(1.0)  # into the first tick's first query, which the lock stops
             else:
                 time.sleep(SQLITE_HOLD_S)
         return clocks
+    finally:
+        engine.dispose()
+
+
+def _waiting_for_locks(database_url: str) -> int:
+    """How many sessions of this PostgreSQL database are waiting for a lock."""
+    engine = make_engine(database_url)
+    try:
+        with engine.connect() as connection:
+            return connection.exec_driver_sql(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+            ).scalar_one()
     finally:
         engine.dispose()
 
@@ -209,3 +223,43 @@ def test_two_late_clocks_send_each_digest_exactly_once_and_stop_on_sigterm(
     ]
     assert chatter == [], "\n".join(chatter)
     assert exit_codes == [0, 0], [_log_text(path)[-2000:] for path in logs]
+
+
+# Every line a process logs starts with its time: a traceback's lines do not.
+_LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (INFO|WARNING) ")
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_a_clock_waits_for_its_database_and_rides_out_an_outage(
+    fake_slack: FakeSlack, clock_env: dict[str, str], database_url: str, tmp_path: Path
+) -> None:
+    log_path = tmp_path / "clock.log"
+    dms = {"D" + manager for manager in MANAGERS}
+
+    def logged(text: str) -> int:
+        return _log_text(log_path).count(text)
+
+    with (
+        DatabaseHost(database_url) as host,
+        _clock({**clock_env, "DATABASE_URL": host.url}, log_path) as clock,
+    ):
+        _wait_for(lambda: logged("cannot reach the database") >= 2, 30, "two attempts")
+        host.on()
+        _wait_for(lambda: all(fake_slack.messages_in(dm) for dm in dms), 30, "the digests")
+
+        host.off()  # the database goes away mid-run, dropping the clock's connections
+        _wait_for(lambda: logged("clock tick failed") >= 2, 30, "ticks to fail")
+        ticks = logged("outbox run:")
+        host.on()
+        _wait_for(lambda: logged("outbox run:") > ticks, 30, "a tick once the database is back")
+
+        assert clock.poll() is None, "the clock died"
+        clock.send_signal(signal.SIGTERM)
+        assert clock.wait(timeout=10) == 0
+
+    lines = _log_text(log_path).splitlines()
+    assert [line for line in lines if not _LOG_LINE.match(line)] == []
+    waits = [line for line in lines if "cannot reach the database at 127.0.0.1" in line]
+    assert "trying again in 1 s" in waits[0] and "trying again in 2 s" in waits[1], waits
+    per_channel = Counter(call.args["channel"] for call in fake_slack.calls_to("chat.postMessage"))
+    assert per_channel == {dm: 1 for dm in dms}, per_channel

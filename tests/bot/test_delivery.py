@@ -20,7 +20,6 @@ from storage.models import OutboxMessage
 from storage.outbox import Draft, claim_due, enqueue, find_message, remember_channel, request_update
 from tests.fixtures.fake_time import FakeTime
 from tests.fixtures.slack import BOT_TOKEN
-from tests.fixtures.stalling_slack import StallingSlack
 
 Factory = sessionmaker[Session]
 WEEK = "2026-W48"
@@ -371,10 +370,10 @@ def test_a_run_slower_than_its_lease_keeps_every_message_it_claimed(
     boards = [draft("leaderboard", f"C0TEAM{n:02d}") for n in range(20)]
     queue(session_factory, fake_time, *boards)
     started = fake_time.now()
-    with StallingSlack(
-        fake_slack, "chat.postMessage", times=10, on_stall=lambda: fake_time.advance(HUNG_CALL)
-    ) as hanging:
-        client = WebClient(base_url=hanging.url, token=BOT_TOKEN, timeout=0.2)
+    with fake_slack.stall(
+        "chat.postMessage", times=10, on_stall=lambda: fake_time.advance(HUNG_CALL)
+    ):
+        client = WebClient(base_url=fake_slack.url, token=BOT_TOKEN, timeout=0.2)
         report = deliverer(session_factory, client, fake_time).deliver_due()
 
     assert fake_time.now() - started > timedelta(minutes=5)  # longer than one lease

@@ -26,7 +26,6 @@ from storage.plans import add_plan
 from tests.fixtures.fake_time import FakeTime
 from tests.fixtures.seed import TEAM, Seeder
 from tests.fixtures.slack import BOT_TOKEN, SIGNING_SECRET
-from tests.fixtures.stalling_slack import StallingSlack
 
 SYDNEY_BOSS, NEW_YORK_BOSS = "U0SYD", "U0NYC"
 SYDNEY_REP, NEW_YORK_REP = "U0SREP", "U0NREP"
@@ -376,10 +375,8 @@ def test_a_digest_run_with_ten_hung_posts_reports_what_really_happened(
     """Before: "0 sent, 20 failed" after 317 s, 18 of them only lease-lost by the run itself."""
     time = FakeTime()
     drafts = _digest_drafts(20, time)
-    with StallingSlack(
-        fake_slack, "chat.postMessage", times=10, on_stall=lambda: time.advance(HUNG_CALL)
-    ) as hanging:
-        client = WebClient(base_url=hanging.url, token=BOT_TOKEN, timeout=0.2)
+    with fake_slack.stall("chat.postMessage", times=10, on_stall=lambda: time.advance(HUNG_CALL)):
+        client = WebClient(base_url=fake_slack.url, token=BOT_TOKEN, timeout=0.2)
         summary = _run(session_factory, _sender(session_factory, client, time), drafts, time)
 
     assert summary.line("digests 2026-W48") == (

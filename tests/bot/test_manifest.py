@@ -74,6 +74,7 @@ def test_home_tab_and_only_the_scopes_tally_uses(manifest: dict[str, Any]):
             "chat:write",
             "users:read",
             "im:write",
+            "files:write",
             "im:history",
             "channels:history",
             "groups:history",

@@ -18,7 +18,6 @@ from storage.models import OutboxMessage
 from storage.outbox import Draft, enqueue
 from tests.fixtures.seed import TEAM, log, person, seeding, team
 from tests.fixtures.slack import BOT_TOKEN, SIGNING_SECRET
-from tests.fixtures.stalling_slack import StallingSlack
 
 MONA, MIKE = "U0MONA", "U0MIKE"  # managers
 RITA, RAVI = "U0RITA", "U0RAVI"  # their reps
@@ -100,10 +99,10 @@ def test_a_digest_rerun_after_kill_9_reports_the_dead_senders_leases_then_recove
     that they failed; once the lease has run out, the next run finds the posted one in Slack
     and sends only the other."""
     week = _week()
-    with StallingSlack(slack, "chat.postMessage", times=1, after_serving=True) as hanging:
+    with slack.stall("chat.postMessage", after_serving=True) as hanging:
         killed = subprocess.Popen(
             [sys.executable, "-m", "bot.cli", "digest"],
-            env=_env(hanging.url, database_url),
+            env=_env(slack.url, database_url),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
@@ -237,7 +236,7 @@ def test_a_digest_refused_three_times_is_abandoned_listed_and_delivered_on_retry
 def test_retry_of_an_unknown_key_says_so_and_changes_nothing(
     slack: FakeSlack, database_url: str, one_team: None
 ) -> None:
-    slack.fail("chat.postMessage", 500, times=5)
+    slack.fail("chat.postMessage", 200, error="channel_not_found")
     _tally("digest", slack=slack, database_url=database_url)
     before = [(r.status, r.attempts, r.next_attempt_at) for r in _rows(database_url)]
     calls = len(slack.calls)

@@ -218,7 +218,7 @@ def test_list_shows_due_dates_overdue_first(
     snoozed = _seed(sessions, REP, "Globex", date(2026, 8, 1))
     _seed(sessions, REP, "Hooli", date(2026, 10, 27))
     with sessions.begin() as session:
-        snooze(session, snoozed, REP, date(2026, 12, 4))
+        snooze(session, TEAM, REP, snoozed, date(2026, 12, 4))
 
     lines = plan(REP, "list").splitlines()
 
@@ -300,7 +300,7 @@ def test_a_reminder_lists_overdue_plans_with_both_buttons(sessions: sessionmaker
     _seed(sessions, REP, "Hooli", date(2026, 10, 27))  # due today: not yet overdue
     snoozed = _seed(sessions, REP, "Globex", date(2026, 8, 1))
     with sessions.begin() as session:
-        snooze(session, snoozed, REP, date(2026, 12, 4))
+        snooze(session, TEAM, REP, snoozed, date(2026, 12, 4))
         [draft] = reminder_drafts(session, REMINDER_SLOT, FRIDAY_MORNING)
 
     assert (draft.kind, draft.recipient, draft.period) == (KIND, REP, "2026-11-27")
@@ -349,7 +349,7 @@ def test_overdue_for_team_feeds_the_managers_digest(sessions: sessionmaker[Sessi
     snoozed = _seed(sessions, OTHER_REP, "Globex", date(2026, 8, 1))
     _seed(sessions, ADMIN, "Umbrella", date(2026, 1, 1))  # not on the team
     with sessions.begin() as session:
-        snooze(session, snoozed, OTHER_REP, date(2026, 12, 4))
+        snooze(session, TEAM, OTHER_REP, snoozed, date(2026, 12, 4))
         found = overdue_for_team(session, TEAM, [REP, OTHER_REP], FRIDAY_MORNING)
         quiet = overdue_for_team(session, TEAM, [OTHER_REP], FRIDAY_MORNING, include_snoozed=False)
 

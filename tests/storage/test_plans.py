@@ -111,9 +111,9 @@ def test_only_the_owner_can_review_snooze_or_remove(
         plan_id = _add(session, "Acme Corp").id
 
     with session_factory.begin() as session:
-        assert mark_reviewed(session, plan_id, BEN, date(2026, 11, 20)) is None
-        assert snooze(session, plan_id, BEN, date(2026, 12, 1)) is None
-        assert remove_plan(session, plan_id, BEN) is None
+        assert mark_reviewed(session, "T1", BEN, plan_id, date(2026, 11, 20)) is None
+        assert snooze(session, "T1", BEN, plan_id, date(2026, 12, 1)) is None
+        assert remove_plan(session, "T1", BEN, plan_id) is None
     with session_factory() as session:
         [plan] = plans_of(session, "T1", ANA)
     assert (plan.last_reviewed, plan.snoozed_until) == (LAST, None)
@@ -124,12 +124,12 @@ def test_snooze_then_review_clears_the_snooze(session_factory: sessionmaker[Sess
         plan_id = _add(session, "Acme Corp").id
 
     with session_factory.begin() as session:
-        assert snooze(session, plan_id, ANA, date(2026, 12, 4)) is not None
+        assert snooze(session, "T1", ANA, plan_id, date(2026, 12, 4)) is not None
     with session_factory() as session:
         assert plans_of(session, "T1", ANA)[0].snoozed_until == date(2026, 12, 4)
 
     with session_factory.begin() as session:
-        mark_reviewed(session, plan_id, ANA, date(2026, 11, 27))
+        mark_reviewed(session, "T1", ANA, plan_id, date(2026, 11, 27))
     with session_factory() as session:
         [plan] = plans_of(session, "T1", ANA)
     assert (plan.last_reviewed, plan.snoozed_until) == (date(2026, 11, 27), None)
@@ -140,10 +140,10 @@ def test_removing_a_plan_frees_the_name(session_factory: sessionmaker[Session]) 
         plan_id = _add(session, "Acme Corp").id
 
     with session_factory.begin() as session:
-        removed = remove_plan(session, plan_id, ANA)
+        removed = remove_plan(session, "T1", ANA, plan_id)
         assert removed is not None and removed.account == "Acme Corp"
     with session_factory.begin() as session:
-        assert remove_plan(session, plan_id, ANA) is None
+        assert remove_plan(session, "T1", ANA, plan_id) is None
         assert plans_of(session, "T1", ANA) == []
         _add(session, "acme corp")
 
@@ -153,7 +153,7 @@ def test_a_removed_plans_id_is_never_given_to_the_next_plan(session_factory) -> 
     with session_factory.begin() as session:
         first, _ = add_plan(session, "T1", "U1", "Acme", MONTHLY, date(2026, 11, 1), "U1", now)
         first_id = first.id
-        remove_plan(session, first_id, "U1")
+        remove_plan(session, "T1", "U1", first_id)
     with session_factory.begin() as session:
         second, _ = add_plan(session, "T1", "U1", "Globex", MONTHLY, date(2026, 11, 1), "U1", now)
 

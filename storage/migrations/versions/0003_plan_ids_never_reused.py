@@ -22,8 +22,10 @@ def _recreate(autoincrement: bool) -> None:
         "account_plans",
         recreate="always",
         table_kwargs={"sqlite_autoincrement": autoincrement},
-    ):
-        pass
+    ) as batch:
+        if not autoincrement:
+            # An AUTOINCREMENT key is written inline, without its name: give the name back.
+            batch.create_primary_key("pk_account_plans", ["id"])
 
 
 def upgrade() -> None:
