@@ -1,0 +1,78 @@
+"""Forgetting a person: what an admin removes when someone asks to be erased or leaves.
+
+Their entries go for real (not the soft delete of an undo), with their plans, invitations,
+membership and the messages still queued for them. Their reps stay, without a manager.
+Messages already in Slack are Slack's to delete; their outbox rows are kept so a re-run of the
+same period cannot post them twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from storage.models import AccountPlan, Activity, Member, OutboxMessage, TeamInvite
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """What Tally holds about one person, by kind."""
+
+    member: bool
+    entries: int
+    plans: int
+    invites: int
+    queued: int
+    reps: int  # people whose manager they are
+
+    @property
+    def empty(self) -> bool:
+        return not (
+            self.member or self.entries or self.plans or self.invites or self.queued or self.reps
+        )
+
+
+def footprint(session: Session, team_id: str, user_id: str) -> Footprint:
+    """What `forget` would remove, to show before anyone confirms."""
+
+    def count(model: type, *where: object) -> int:
+        query = select(func.count()).select_from(model).where(model.team_id == team_id, *where)
+        return int(session.scalar(query) or 0)
+
+    return Footprint(
+        member=count(Member, Member.user_id == user_id) > 0,
+        entries=count(Activity, Activity.user_id == user_id),
+        plans=count(AccountPlan, AccountPlan.owner_id == user_id),
+        invites=count(TeamInvite, _invite_involves(user_id)),
+        queued=count(OutboxMessage, *_queued_for(user_id)),
+        reps=count(Member, Member.manager_id == user_id),
+    )
+
+
+def forget(session: Session, team_id: str, user_id: str) -> Footprint:
+    """Remove everything `footprint` counts, in the caller's transaction; returns what it was."""
+    found = footprint(session, team_id, user_id)
+    for model, where in (
+        (Activity, (Activity.user_id == user_id,)),
+        (AccountPlan, (AccountPlan.owner_id == user_id,)),
+        (TeamInvite, (_invite_involves(user_id),)),
+        (OutboxMessage, _queued_for(user_id)),
+        (Member, (Member.user_id == user_id,)),
+    ):
+        session.execute(delete(model).where(model.team_id == team_id, *where))
+    session.execute(
+        update(Member)
+        .where(Member.team_id == team_id, Member.manager_id == user_id)
+        .values(manager_id=None)
+    )
+    return found
+
+
+def _invite_involves(user_id: str) -> object:
+    return or_(TeamInvite.rep_id == user_id, TeamInvite.manager_id == user_id)
+
+
+def _queued_for(user_id: str) -> tuple[object, ...]:
+    return (OutboxMessage.recipient == user_id, OutboxMessage.ts.is_(None))
