@@ -30,7 +30,7 @@ from handlers.leaderboard import leaderboards_for_week
 from handlers.nudges import nudges_due
 from handlers.reminders import reminder_drafts
 from scoring.weeks import iso_week_label, parse_iso_week
-from storage.db import DatabaseUnavailable, make_session_factory, open_database
+from storage.db import BACKGROUND_WAITS, DatabaseUnavailable, make_session_factory, open_database
 
 
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
@@ -83,7 +83,7 @@ def _as_of(raw: str | None) -> date | None:
 
 
 def _job(settings: Settings, what: str, drafts_for: DraftsFor) -> int:
-    engine = open_database(settings.database_url)
+    engine = open_database(settings.database_url, waits=BACKGROUND_WAITS)
     sessions = make_session_factory(engine)
     deliverer = Deliverer(sessions, web_client(settings), utc_now)
     summary = run_job(sessions, deliverer, drafts_for, utc_now())

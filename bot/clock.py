@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.delivery import Deliverer
 from bot.jobs import tick
 from bot.settings import Settings
-from storage.db import DatabaseUnavailable, database_trouble, open_database
+from storage.db import BACKGROUND_WAITS, DatabaseUnavailable, database_trouble, open_database
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def wait_for_database(url: str) -> Engine:
     delay = FIRST_RETRY_S
     while True:
         try:
-            return open_database(url)
+            return open_database(url, waits=BACKGROUND_WAITS)
         except DatabaseUnavailable as error:
             log.warning("%s; trying again in %d s", error, delay)
         time.sleep(delay)

@@ -16,7 +16,7 @@ from bot.app import utc_now
 from bot.settings import Settings, SettingsError
 from handlers.export import Export, ExportError, Format, begun, gather, weeks_ending
 from scoring.weeks import iso_week_label, parse_iso_week
-from storage.db import make_session_factory, open_database
+from storage.db import BACKGROUND_WAITS, make_session_factory, open_database
 from storage.members import team_of
 from storage.models import Member
 from storage.sheet_rows import managers_called, members_for, workspaces
@@ -41,7 +41,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(settings: Settings, args: argparse.Namespace) -> int:
     weeks = _weeks(args.week, args.weeks)
     fmt = _format(args.format, args.out)
-    engine = open_database(settings.database_url)
+    engine = open_database(settings.database_url, waits=BACKGROUND_WAITS)
     try:
         with make_session_factory(engine, read_only=True)() as session:
             if args.team:

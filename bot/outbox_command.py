@@ -18,7 +18,7 @@ from bot.delivery import Deliverer
 from bot.jobs import JobSummary, deliver_now
 from bot.settings import Settings, SettingsError
 from scoring.weeks import iso_week_label, parse_iso_week
-from storage.db import make_session_factory, open_database
+from storage.db import BACKGROUND_WAITS, make_session_factory, open_database
 from storage.models import OutboxMessage
 from storage.outbox import (
     ABANDONED,
@@ -69,7 +69,7 @@ def add_arguments(
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     periods = _periods(args.week) if args.outbox_action is None else None
-    engine = open_database(settings.database_url)
+    engine = open_database(settings.database_url, waits=BACKGROUND_WAITS)
     sessions = make_session_factory(engine)
     if args.outbox_action == "retry":
         return _retry(settings, sessions, args.key.strip(), args.team)

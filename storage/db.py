@@ -28,6 +28,9 @@ class Waits:
 
 # Slack drops an answer after 3 s: a request gives up waiting at 1.5 s, in time to say so.
 REQUEST_WAITS = Waits(lock_ms=1500, statement_ms=1500)
+# The clock and operator commands answer no one within seconds: a busy SQLite writer or a long
+# digest query is waited out rather than failing a tick halfway through a batch it claimed.
+BACKGROUND_WAITS = Waits(lock_ms=15_000, statement_ms=120_000)
 # Migrations may queue behind a busy process or rewrite a big table; nobody waits on a reply.
 MIGRATION_WAITS = Waits(lock_ms=60_000, statement_ms=None)
 # libpq's (and psycopg's) least timeout for a connection attempt: a host that never answers.
@@ -58,12 +61,12 @@ def make_engine(url: str | URL, *, waits: Waits = REQUEST_WAITS) -> Engine:
     )
 
 
-def open_database(url: str) -> Engine:
+def open_database(url: str, *, waits: Waits = REQUEST_WAITS) -> Engine:
     """The engine of a process that needs its database now, migrated to the newest schema.
 
     Raises DatabaseUnavailable, naming where and why, when it can't be reached or opened.
     """
-    engine = make_engine(url)
+    engine = make_engine(url, waits=waits)
     try:
         upgrade(engine)
     except OperationalError as error:

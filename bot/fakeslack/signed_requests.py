@@ -267,9 +267,9 @@ class SignedSlack:
         if signed:
             timestamp = str(int(self._clock()))
             sent["X-Slack-Request-Timestamp"] = timestamp
-            sent["X-Slack-Signature"] = self._verifier.generate_signature(
-                timestamp=timestamp, body=data
-            ) or ""
+            sent["X-Slack-Signature"] = (
+                self._verifier.generate_signature(timestamp=timestamp, body=data) or ""
+            )
         if chunked:
             sent["Transfer-Encoding"] = "chunked"
         else:

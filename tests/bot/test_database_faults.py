@@ -4,21 +4,29 @@ nothing was saved (and nothing is), and commands stop with one line instead of a
 import os
 import subprocess
 import sys
+import threading
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
+from slack_sdk import WebClient
 from sqlalchemy import Engine
 
+from bot.clock import wait_for_database
+from bot.delivery import Deliverer
 from bot.fakeslack import FakeSlack
 from bot.fakeslack.readable import as_read
 from bot.fakeslack.signed_requests import Reply, SignedSlack
 from bot.local_server import serving
 from bot.web import SLACK_PATH
+from storage.db import make_engine, make_session_factory
+from storage.outbox import Draft, enqueue
 from tests.fixtures.database_host import DatabaseHost
 from tests.fixtures.server import REP, RunningTally
 from tests.fixtures.slack import BOT_TOKEN, SIGNING_SECRET
@@ -173,3 +181,47 @@ def test_an_sqlite_file_that_cannot_be_opened_stops_a_command_in_one_line(tmp_pa
         f"tally: cannot open the database at {path}: unable to open database file"
     ]
     assert result.returncode == 2
+
+
+@contextmanager
+def _outbox_held_for(database_url: str, seconds: float) -> Iterator[None]:
+    """Another process's writer holds the outbox for `seconds` (SQLite: the whole database)."""
+    engine = make_engine(database_url)
+    holding = threading.Event()
+
+    def hold() -> None:
+        with engine.connect() as connection, connection.begin():
+            if engine.dialect.name == "postgresql":
+                connection.exec_driver_sql("LOCK TABLE outbox IN ACCESS EXCLUSIVE MODE")
+            holding.set()
+            time.sleep(seconds)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(10), "the holder never got the lock"
+        yield
+    finally:
+        holder.join()
+        engine.dispose()
+
+
+def test_a_clock_waits_out_a_writer_holding_the_database_and_still_sends(
+    database_url: str, fake_slack: FakeSlack
+) -> None:
+    """A request gives up after 1.5 s, in time for Slack; the clock has no one waiting on it.
+    Before, its claim failed after 1.5 s and the tick sent nothing."""
+    engine = wait_for_database(database_url)
+    sessions = make_session_factory(engine)
+    with sessions.begin() as session:
+        draft = Draft("T0TALLY", "plan_reminder", "U0RITA", "2026-12-03", "Review Acme", [])
+        enqueue(session, draft, datetime.now(UTC))
+    client = WebClient(token=BOT_TOKEN, base_url=fake_slack.url)
+    deliverer = Deliverer(sessions, client, lambda: datetime.now(UTC))
+
+    with _outbox_held_for(database_url, seconds=3):
+        report = deliverer.deliver_due()
+
+    assert (report.sent, report.failed) == (1, 0)
+    assert [m["text"] for m in fake_slack.messages_in("DU0RITA")] == ["Review Acme"]
+    engine.dispose()
