@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bot.delivery import Deliverer, Key, Outcome
 from bot.settings import Settings
-from handlers.digest import due_digests
+from handlers.digest import due_digests, redraft_changed
 from handlers.leaderboard import due_leaderboards
 from handlers.nudges import nudges_due
 from handlers.reminders import reminder_drafts
@@ -259,6 +259,7 @@ def tick(
     """One beat of `tally clock`: state lives in the database, so a late clock catches up."""
     with sessions.begin() as session:
         record_drafts(session, due_drafts(settings)(session, now), now)
+    redraft_changed(sessions, settings.rules, now)
     report = deliverer.deliver_due()
     if report.outcomes:
         log.info(

@@ -6,9 +6,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from handlers.deps import Deps
+from handlers.digest_changes import KIND
 from handlers.plans import day_label
 from handlers.reminders import OverduePlan, overdue_for_team
 from handlers.render import message, say
@@ -19,9 +19,13 @@ from scoring.weeks import goal_applies, iso_week_label, onboarding_week, parse_i
 from storage.activities import rows_by_user_and_week
 from storage.members import get_member, managers, reps_of_managers
 from storage.models import Member
-from storage.outbox import Draft, find_message, queued_keys, request_update
-
-KIND = "digest"
+from storage.outbox import (
+    Draft,
+    caught_up,
+    queued_keys,
+    request_update,
+    stale_messages,
+)
 
 
 @dataclass(frozen=True)
@@ -185,19 +189,21 @@ def digests_for_week(
     return build_digests(session, rules, [(m, week) for m in managers(session)], now)
 
 
-def refresh_sent_digest(deps: Deps, team_id: str, rep_id: str, week: str) -> bool:
-    """A late entry or undo re-renders the manager's already-sent digest for the clock to edit."""
-    now = deps.clock()
-    with deps.reads() as session:  # the common case: no digest out for this week yet
-        rep = get_member(session, team_id, rep_id)
-        if rep is None or rep.manager_id is None:
-            return False
-        sent = find_message(session, team_id, f"{KIND}:{rep.manager_id}:{week}")
-        if sent is None or sent.editable_until is None or sent.editable_until <= now:
-            return False
-    with deps.sessions.begin() as session:
-        manager = get_member(session, team_id, rep.manager_id)
-        if manager is None:
-            return False
-        draft = digest_draft(session, deps.rules, manager, week, now)
-        return request_update(session, team_id, draft.key, draft.text, draft.blocks, now)
+def redraft_changed(sessions: sessionmaker[Session], rules: ScoringRules, now: datetime) -> int:
+    """The clock's part: draft again each digest whose entries changed and queue what it says
+    now (an edit, for one already posted); returns how many it looked at. Drafts are built
+    before any row is locked, so a rep's `/log` never waits behind the drafting."""
+    with sessions.begin() as session:
+        stale = stale_messages(session, KIND, now, MANAGERS_PER_CHUNK)
+        wanted = []
+        for item in stale:
+            manager = get_member(session, item.team_id, item.recipient)
+            if manager is not None:
+                wanted.append((manager, item.period))
+        drafts = {(d.team_id, d.key): d for d in build_digests(session, rules, wanted, now)}
+        for item in stale:
+            draft = drafts.get((item.team_id, f"{KIND}:{item.recipient}:{item.period}"))
+            if draft is not None:
+                request_update(session, draft.team_id, draft.key, draft.text, draft.blocks, now)
+            caught_up(session, item)
+    return len(stale)

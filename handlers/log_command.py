@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.deps import Deps
-from handlers.digest import refresh_sent_digest
+from handlers.digest_changes import digest_changed
 from handlers.log_modal import log_modal
 from handlers.people import (
     fetch_profile,
@@ -43,11 +43,12 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
         return
     if word not in ("", "undo"):
         key = idempotency_key("cmd", user_id, command["trigger_id"])
-        member, (reply, week) = in_one_transaction(
+        member, reply = in_one_transaction(
             deps, client, team_id, user_id, lambda s, m: _log_text(deps, s, m, text, key)
         )
         ack(response_type="ephemeral", **reply)
-        deps.defer(lambda: after_change(deps, client, member, week))
+        if profile_is_stale(deps, member):
+            deps.defer(lambda: fetch_profile(deps, client, team_id, user_id))
         return
     member = member_with_profile(deps, client, team_id, user_id)
     if not text:
@@ -59,40 +60,27 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
         )
         return
     if word == "undo":
-        reply, week = _undo_latest(deps, team_id, user_id)
-        ack(response_type="ephemeral", **reply)
-        deps.defer(lambda: after_change(deps, client, member, week))
+        ack(response_type="ephemeral", **_undo_latest(deps, team_id, user_id))
 
 
-def _log_text(
-    deps: Deps, session: Session, member: Member, text: str, key: str
-) -> tuple[dict[str, Any], str | None]:
-    """The reply, and the week that changed (None when the text was refused)."""
+def _log_text(deps: Deps, session: Session, member: Member, text: str, key: str) -> dict[str, Any]:
     try:
         parsed = parse_log_text(text, deps.rules.catalog, local_date(deps.clock(), member.tz))
     except LogParseError as error:
-        return message(say("parse_error", message=error.message)), None
+        return message(say("parse_error", message=error.message))
     logged = record_entry(
         deps, session, member, parsed, source="slash", key=key, logged_by=member.user_id
     )
-    return logged_message(deps, logged), logged.entry.week
+    return logged_message(deps, logged)
 
 
-def _undo_latest(deps: Deps, team_id: str, user_id: str) -> tuple[dict[str, Any], str | None]:
+def _undo_latest(deps: Deps, team_id: str, user_id: str) -> dict[str, Any]:
     now = deps.clock()
     with deps.sessions.begin() as session:
         entry = undo_latest(session, team_id, user_id, now)
         if entry is None:
-            return message(say("nothing_to_undo")), None
+            return message(say("nothing_to_undo"))
         member = get_member(session, team_id, user_id)
         report = week_report(session, deps.rules, member, now)
-    return undone_message(deps, entry, report), entry.week
-
-
-def after_change(deps: Deps, client: WebClient, member: Member, week: str | None) -> None:
-    """Runs after the reply is on its way (failures are logged by `defer`, not shown: the entry
-    is already stored and confirmed): keep a sent digest true and a day-old profile fresh."""
-    if week is not None and member.manager_id is not None:
-        refresh_sent_digest(deps, member.team_id, member.user_id, week)
-    if profile_is_stale(deps, member):
-        fetch_profile(deps, client, member.team_id, member.user_id)
+        digest_changed(session, member, entry.week, now)
+    return undone_message(deps, entry, report)

@@ -20,7 +20,6 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from handlers.deps import Deps
-from handlers.digest import refresh_sent_digest
 from handlers.ids import Action, Callback, Field
 from handlers.people import member_with_profile
 from handlers.recording import idempotency_key, logged_message, record_entry
@@ -256,7 +255,6 @@ def submit_log(
             logged_by=user_id,
         )
     ack(response_action="update", view=result_view(logged_message(deps, logged)["blocks"]))
-    deps.defer(lambda: refresh_sent_digest(deps, team_id, user_id, logged.entry.week))
 
 
 def result_view(blocks: list[dict[str, Any]], title: str = "Logged") -> dict[str, Any]:

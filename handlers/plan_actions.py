@@ -16,6 +16,7 @@ from slack_sdk import WebClient
 from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from handlers.deps import Deps
+from handlers.digest_changes import plans_changed
 from handlers.ids import Action, row_id
 from handlers.people import member_with_profile
 from handlers.plans import day_label, plan_view
@@ -81,6 +82,7 @@ def _change_plan(
             changed = snooze(session, team_id, user_id, plan.id, until)
             day = day_label(until)
         if changed is not None:
+            plans_changed(session, owner, deps.clock())
             view = plan_view(changed, today)
             line = say("plan_action_done", what=what, account=view.account, day=day, due=view.due)
     original = body.get("message")

@@ -14,6 +14,7 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.deps import Deps
+from handlers.digest_changes import plans_changed
 from handlers.people import (
     NotAPerson,
     SlackSilent,
@@ -167,6 +168,8 @@ def _add(request: _Request) -> str:
             created_by=request.caller.user_id,
             now=deps.clock(),
         )
+        if created:
+            plans_changed(session, owner, deps.clock())
         view = plan_view(plan, request.today)
     if not created:
         return say(
@@ -197,6 +200,7 @@ def _reviewed(request: _Request) -> str:
         if plan is None:
             return problem
         mark_reviewed(session, owner.team_id, owner.user_id, plan.id, request.today)
+        plans_changed(session, owner, deps.clock())
         view = plan_view(plan, request.today)
     return say(
         "plan_reviewed",
@@ -216,6 +220,7 @@ def _remove(request: _Request) -> str:
             return problem
         account = plan.account
         remove_plan(session, owner.team_id, owner.user_id, plan.id)
+        plans_changed(session, owner, deps.clock())
     return say("plan_removed", owner=request.whose, account=account)
 
 

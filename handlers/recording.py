@@ -11,6 +11,7 @@ from slack_sdk.models.blocks import ButtonElement
 from sqlalchemy.orm import Session
 
 from handlers.deps import Deps
+from handlers.digest_changes import digest_changed
 from handlers.ids import Action
 from handlers.render import message, say
 from handlers.reports import WeekReport, week_report
@@ -63,9 +64,11 @@ def record_entry(
         logged_by=logged_by,
         idempotency_key=key,
     )
-    entry, _created = record_activity(session, new, now)
+    entry, created = record_activity(session, new, now)
     twin = find_recent_duplicate(session, entry, since=entry.created_at - DUPLICATE_WINDOW)
     report = week_report(session, deps.rules, member, now)
+    if created:
+        digest_changed(session, member, entry.week, now)
     seconds = int((entry.created_at - twin.created_at).total_seconds()) if twin else None
     return Logged(entry=entry, duplicate_seconds=seconds, report=report)
 

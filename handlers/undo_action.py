@@ -8,7 +8,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from handlers.deps import Deps
-from handlers.digest import refresh_sent_digest
+from handlers.digest_changes import digest_changed
 from handlers.ids import Action, row_id
 from handlers.log_modal import result_view
 from handlers.recording import undone_message
@@ -41,10 +41,8 @@ def undo_entry(
             member = get_member(session, team_id, user_id)
             if entry is not None and member is not None:
                 reply = undone_message(deps, entry, week_report(session, deps.rules, member, now))
+                digest_changed(session, member, entry.week, now)
     if body.get("container", {}).get("type") == "view":
         client.views_update(view_id=body["view"]["id"], view=result_view(reply["blocks"], "Undone"))
     else:
         respond(replace_original=True, response_type="ephemeral", **reply)
-    if entry is not None:
-        week = entry.week
-        deps.defer(lambda: refresh_sent_digest(deps, team_id, user_id, week))

@@ -160,6 +160,9 @@ class OutboxMessage(Base):
     ts: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(Text)
     needs_update: Mapped[bool] = mapped_column(default=False)
+    # Changes to entries since it was drafted; a count, not a flag, so a change made while the
+    # clock drafts it again is not taken back with the ones it saw (see handlers.digest).
+    stale: Mapped[int] = mapped_column(default=0, server_default="0")
     editable_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]

@@ -224,6 +224,72 @@ def renew_leases(
     return kept
 
 
+def count_change(session: Session, team_id: str, key: str, now: datetime) -> None:
+    """Within the transaction that changed what `key` shows: one more change for the clock to
+    draft it again for, while the new content can still reach its recipient. Best run last in
+    that transaction: the row stays locked until it commits."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.team_id == team_id,
+            OutboxMessage.key == key,
+            or_(OutboxMessage.ts.is_(None), OutboxMessage.editable_until > now),
+        )
+        .values(stale=OutboxMessage.stale + 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+@dataclass(frozen=True)
+class Stale:
+    """A message to draft again, and how many changes that draft will have caught up with."""
+
+    id: int
+    team_id: str
+    recipient: str
+    period: str
+    changes: int
+
+
+def stale_messages(session: Session, kind: str, now: datetime, limit: int) -> list[Stale]:
+    """Up to `limit` messages of `kind` with changes to catch up with, oldest first. Those
+    past their edit window are settled as they are: nothing can show the change now."""
+    session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.kind == kind,
+            OutboxMessage.stale > 0,
+            OutboxMessage.ts.is_not(None),
+            OutboxMessage.editable_until <= now,
+        )
+        .values(stale=0)
+        .execution_options(synchronize_session=False)
+    )
+    rows = session.execute(
+        select(
+            OutboxMessage.id,
+            OutboxMessage.team_id,
+            OutboxMessage.recipient,
+            OutboxMessage.period,
+            OutboxMessage.stale,
+        )
+        .where(OutboxMessage.kind == kind, OutboxMessage.stale > 0)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    return [Stale(*row) for row in rows]
+
+
+def caught_up(session: Session, stale: Stale) -> None:
+    """Take back the changes a new draft saw; one made since keeps the message stale."""
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id == stale.id, OutboxMessage.stale >= stale.changes)
+        .values(stale=OutboxMessage.stale - stale.changes)
+        .execution_options(synchronize_session=False)
+    )
+
+
 def remember_channel(session: Session, message_id: int, channel_id: str) -> None:
     """Keep the DM channel conversations.open gave us, so a retry needn't reopen it."""
     session.execute(

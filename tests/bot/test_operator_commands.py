@@ -17,14 +17,11 @@ import pytest
 
 from bot.fakeslack import FakeSlack
 from bot.fakeslack.readable import as_read
-from bot.settings import load_settings
-from handlers.deps import Deps
-from handlers.digest import refresh_sent_digest
 from scoring.catalog import DEFAULT_CATALOG
 from scoring.pace import pace_for
 from scoring.weeks import iso_week_label
 from storage.db import make_engine, make_session_factory
-from tests.fixtures.seed import TEAM, log, opt_out_of_nudges, person, plan, seeding, team
+from tests.fixtures.seed import log, opt_out_of_nudges, person, plan, seeding, team
 from tests.fixtures.slack import BOT_TOKEN, SIGNING_SECRET
 
 MONA, MIKE = "U0MONA", "U0MIKE"  # managers
@@ -500,14 +497,6 @@ def test_digest_rerun_applies_the_edit_a_late_entry_left_pending(
         sessions = make_session_factory(engine)
         with sessions.begin() as session:
             late = log(session, RITA, "demo_self_led", day=_today())
-        deps = Deps(
-            sessions=sessions,
-            reads=sessions,
-            rules=load_settings({}, slack=False).rules,
-            admins=frozenset(),
-            clock=lambda: datetime.now(UTC),
-        )
-        assert refresh_sent_digest(deps, TEAM, RITA, week)  # what `tally serve` does on /log
     finally:
         engine.dispose()
 
