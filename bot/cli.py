@@ -19,6 +19,9 @@ from bot.demo import run_demo
 from bot.export_command import SETTINGS as EXPORT_SETTINGS
 from bot.export_command import add_arguments as add_export_arguments
 from bot.export_command import run as run_export
+from bot.forget_command import SETTINGS as FORGET_SETTINGS
+from bot.forget_command import add_arguments as add_forget_arguments
+from bot.forget_command import run as run_forget
 from bot.jobs import DraftsFor, run_job
 from bot.outbox_command import add_arguments as add_outbox_arguments
 from bot.outbox_command import run as run_outbox
@@ -156,6 +159,8 @@ COMMANDS = {
     "nudges": _nudges,
     "outbox": run_outbox,
 }
+# Commands that need no Slack settings: they only read and write the database.
+DATABASE_ONLY = {"export": run_export, "forget": run_forget}
 
 
 # What each setting means, for `--help`; README's settings table says more.
@@ -250,6 +255,14 @@ _COMMANDS = [
         "a Totals sheet. Names are the ones stored from Slack: no Slack token needed.",
         EXPORT_SETTINGS,
     ),
+    (
+        "forget",
+        "erase one person's data (admins)",
+        "Remove everything Tally holds about one person — their entries, account plans, team "
+        "invitations, queued messages and membership; their reps keep their entries and lose "
+        "their manager. Shows what goes and asks first (--yes skips the question).",
+        FORGET_SETTINGS,
+    ),
 ]
 
 
@@ -283,6 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_outbox_arguments(parsers["outbox"], common, _epilog(_OPERATOR))
     add_export_arguments(parsers["export"])
+    add_forget_arguments(parsers["forget"])
     for name in ("reminders", "nudges"):
         parsers[name].add_argument(
             "--as-of",
@@ -347,8 +361,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_demo()
         if args.command == "db":
             return _db_upgrade(load_settings(os.environ, slack=False), args)
-        if args.command == "export":
-            return run_export(load_settings(os.environ, slack=False), args)
+        if args.command in DATABASE_ONLY:
+            return DATABASE_ONLY[args.command](load_settings(os.environ, slack=False), args)
         return COMMANDS[args.command](load_settings(os.environ), args)
     except (SettingsError, DatabaseUnavailable) as error:
         print(f"tally: {error}", file=sys.stderr)

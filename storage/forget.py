@@ -76,3 +76,18 @@ def _invite_involves(user_id: str) -> object:
 
 def _queued_for(user_id: str) -> tuple[object, ...]:
     return (OutboxMessage.recipient == user_id, OutboxMessage.ts.is_(None))
+
+
+def people_called(session: Session, who: str) -> list[tuple[str, str]]:
+    """(team_id, user_id) of everyone whose user id or stored display name is `who`, any
+    case, and of a bare user id Tally holds anything for even without a member row."""
+    named = or_(Member.user_id == who.upper(), func.lower(Member.display_name) == who.lower())
+    found = set(session.execute(select(Member.team_id, Member.user_id).where(named)).tuples())
+    found |= set(
+        session.execute(
+            select(Activity.team_id, Activity.user_id)
+            .where(Activity.user_id == who.upper())
+            .distinct()
+        ).tuples()
+    )
+    return sorted(found)

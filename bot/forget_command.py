@@ -1,0 +1,83 @@
+"""`tally forget USER`: an admin erases one person from Tally, after seeing what goes.
+
+It asks before it removes anything (or takes `--yes` for scripts), since nothing brings the
+entries back. It reads only DATABASE_URL: no Slack token is needed to forget someone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bot.settings import Settings, SettingsError
+from storage.db import BACKGROUND_WAITS, make_session_factory, open_database
+from storage.forget import Footprint, footprint, forget, people_called
+
+SETTINGS = ["DATABASE_URL", "LOG_LEVEL"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("user", metavar="USER", help="Slack user id (U…) or @name as stored")
+    parser.add_argument("--team", help="team ID T…, when USER is in several workspaces")
+    parser.add_argument("--yes", action="store_true", help="don't ask; remove at once")
+
+
+def describe(found: Footprint) -> str:
+    """'12 entries, 2 account plans, 1 team invitation, 1 queued message, membership; 3 reps
+    lose their manager' — only what there is."""
+    parts = [
+        _counted(found.entries, "entry", "entries"),
+        _counted(found.plans, "account plan", "account plans"),
+        _counted(found.invites, "team invitation", "team invitations"),
+        _counted(found.queued, "queued message", "queued messages"),
+    ]
+    what = ", ".join(part for part in parts if part)
+    if found.member:
+        what = f"{what}, their membership" if what else "their membership"
+    if found.reps:
+        what += f"; {_counted(found.reps, 'rep loses', 'reps lose')} their manager"
+    return what or "nothing"
+
+
+def _counted(count: int, one: str, many: str) -> str:
+    return "" if not count else f"1 {one}" if count == 1 else f"{count} {many}"
+
+
+def run(settings: Settings, args: argparse.Namespace) -> int:
+    who = args.user.strip().removeprefix("@")
+    engine = open_database(settings.database_url, waits=BACKGROUND_WAITS)
+    try:
+        sessions = make_session_factory(engine)
+        with sessions() as session:
+            found = [
+                (team, user)
+                for team, user in people_called(session, who)
+                if args.team is None or team == args.team.strip().upper()
+            ]
+            if not found:
+                raise SettingsError(
+                    f"{args.user}: Tally holds nothing for anyone of that id or name."
+                )
+            if len(found) > 1:
+                names = ", ".join(f"{user} in {team}" for team, user in found)
+                raise SettingsError(
+                    f"{args.user} names {len(found)} people ({names}); give --team or the user id."
+                )
+            [(team_id, user_id)] = found
+            what = describe(footprint(session, team_id, user_id))
+            print(f"Forgetting {user_id} in {team_id} removes {what}.")
+        if not args.yes and not _confirmed(user_id):
+            print("Nothing removed.")
+            return 1
+        with sessions.begin() as session:
+            removed = forget(session, team_id, user_id)
+    finally:
+        engine.dispose()
+    print(f"Forgot {user_id} in {team_id}: removed {describe(removed)}.")
+    return 0
+
+
+def _confirmed(user_id: str) -> bool:
+    print(f"Type {user_id} to confirm: ", end="", flush=True)
+    answer = sys.stdin.readline().strip().upper()
+    return answer == user_id
