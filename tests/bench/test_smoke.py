@@ -13,7 +13,8 @@ def _quiet(_line: str) -> None:
 
 def test_command_path_smoke() -> None:
     section = command_path.run(command_path.SMOKE, log=_quiet)
-    assert "bare Bolt" in section.body and "Tally (sqlite)" in section.body
+    for server in ("bare Bolt", "minimal durable (sqlite)", "Tally (sqlite)"):
+        assert f"| {server} " in section.body, section.body
 
 
 def test_friday_smoke() -> None:
