@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
@@ -12,6 +12,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
+from bot.delivery import Deliverer
 from bot.settings import Settings
 from handlers import register_listeners
 from handlers.deps import Deps
@@ -64,13 +65,23 @@ def create_app(
     clock: Callable[[], datetime] = utc_now,
     verify_token: bool = True,
 ) -> App:
+    sessions = make_session_factory(engine)
+    defer = background()
+    deliverer = Deliverer(sessions, web_client(settings), clock)
+
+    def send_now(keys: Collection[tuple[str, str]]) -> None:
+        """After the reply, so Slack never waits on it; what fails, the clock retries."""
+        wanted = list(keys)
+        defer(lambda: deliverer.deliver_due(wanted) and None)
+
     deps = Deps(
-        sessions=make_session_factory(engine),
+        sessions=sessions,
         reads=make_session_factory(engine, read_only=True),
         rules=settings.rules,
         admins=settings.admins,
         clock=clock,
-        defer=background(),
+        defer=defer,
+        send_now=send_now,
     )
     # Listeners answer in the request's own thread and hand slow work to `defer`: no thread
     # hop and no polling for the ack on the hot path.

@@ -22,6 +22,9 @@ from bot.export_command import run as run_export
 from bot.forget_command import SETTINGS as FORGET_SETTINGS
 from bot.forget_command import add_arguments as add_forget_arguments
 from bot.forget_command import run as run_forget
+from bot.import_command import SETTINGS as IMPORT_SETTINGS
+from bot.import_command import add_arguments as add_import_arguments
+from bot.import_command import run as run_import
 from bot.jobs import DraftsFor, run_job
 from bot.outbox_command import add_arguments as add_outbox_arguments
 from bot.outbox_command import run as run_outbox
@@ -160,7 +163,7 @@ COMMANDS = {
     "outbox": run_outbox,
 }
 # Commands that need no Slack settings: they only read and write the database.
-DATABASE_ONLY = {"export": run_export, "forget": run_forget}
+DATABASE_ONLY = {"export": run_export, "forget": run_forget, "import": run_import}
 
 
 # What each setting means, for `--help`; README's settings table says more.
@@ -263,6 +266,19 @@ _COMMANDS = [
         "their manager. Shows what goes and asks first (--yes skips the question).",
         FORGET_SETTINGS,
     ),
+    (
+        "import",
+        "bring an old sheet or an export into Tally",
+        "Read FILE (.xlsx or .csv) in the shape `tally export` writes — a row per rep per ISO "
+        "week, a count per activity (by catalog label, key or alias), a closed-won amount — "
+        "or the hand-made one (a worksheet per week titled 2026-W48, a row per rep), matching "
+        "reps by Slack user id, Email or exact name. A count is the week's total: entries "
+        "logged in Slack count toward it. Points, goal and manager columns are worked out "
+        "again, not read. Every cell is checked first: any problem is listed (file, sheet, "
+        "row, cell), exits 1 and writes nothing. Re-importing the same file changes nothing; "
+        "--dry-run only counts.",
+        IMPORT_SETTINGS,
+    ),
 ]
 
 
@@ -297,6 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_outbox_arguments(parsers["outbox"], common, _epilog(_OPERATOR))
     add_export_arguments(parsers["export"])
     add_forget_arguments(parsers["forget"])
+    add_import_arguments(parsers["import"])
     for name in ("reminders", "nudges"):
         parsers[name].add_argument(
             "--as-of",

@@ -3,6 +3,7 @@
 from slack_bolt import App
 
 from handlers import (
+    approvals,
     errors,
     home,
     log_command,
@@ -23,6 +24,7 @@ def register_listeners(app: App) -> None:
         plan_actions,
         tally_command,
         team_invites,
+        approvals,
         home,
     ):
         surface.register(app)

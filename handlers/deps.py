@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,6 +13,10 @@ from scoring.rules import ScoringRules
 
 def run_now(work: Callable[[], None]) -> None:
     work()
+
+
+def leave_to_clock(keys: Collection[tuple[str, str]]) -> None:
+    """Queued messages wait for the clock's next tick."""
 
 
 @dataclass(frozen=True)
@@ -26,3 +30,5 @@ class Deps:
     clock: Callable[[], datetime]
     # Runs work after the HTTP reply has gone back to Slack (a thread pool in production).
     defer: Callable[[Callable[[], None]], None] = run_now
+    # Sends these outbox messages, (team_id, key), once queued: a reply's follow-ups.
+    send_now: Callable[[Collection[tuple[str, str]]], None] = leave_to_clock

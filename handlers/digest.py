@@ -26,6 +26,7 @@ from storage.outbox import (
     request_update,
     stale_messages,
 )
+from storage.time_off import DaysOff, days_off_between
 
 
 @dataclass(frozen=True)
@@ -35,20 +36,21 @@ class RepWeek:
     change: int | None  # vs last week; None when nothing was logged last week either
     onboarding_week: int | None
     goal_applies: bool  # False before onboarding starts and outside the goal weeks
-    goal: int
+    goal: int | None  # pro-rated to the rep's working days; None for a week away
     starts: str | None = None  # the onboarding start, while it is still ahead
+    full_goal: int = 0  # the weekly goal before time off, for a week away's bar
 
     @property
     def bar(self) -> str:
-        return progress_bar(self.tally.total, self.goal)
+        return progress_bar(self.tally.total, self.goal or self.full_goal)
 
     @property
     def below_goal(self) -> bool:
-        return self.goal_applies and self.tally.total < self.goal
+        return self.goal_applies and self.goal is not None and self.tally.total < self.goal
 
     @property
     def met_goal(self) -> bool:
-        return self.goal_applies and self.tally.total >= self.goal
+        return self.goal_applies and self.goal is not None and self.tally.total >= self.goal
 
 
 RowsByUserWeek = dict[tuple[str, str], list[tuple[str, int, int]]]
@@ -62,7 +64,7 @@ def _last_week(week: str) -> str:
 
 
 def _rep_weeks(
-    rules: ScoringRules, reps: list[Member], week: str, rows: RowsByUserWeek
+    rules: ScoringRules, reps: list[Member], week: str, rows: RowsByUserWeek, away: DaysOff
 ) -> list[RepWeek]:
     monday = parse_iso_week(week)
     last_week = _last_week(week)
@@ -80,8 +82,9 @@ def _rep_weeks(
                 change=tally.total - sum(p for _, _, p in previous) if previous else None,
                 onboarding_week=onboarding,
                 goal_applies=goal_applies(start, friday, rules.goal_window),
-                goal=rules.weekly_goal,
+                goal=rules.week_goal(monday, away.get(rep.user_id, ())),
                 starts=day_label(start) if start and onboarding is None else None,
+                full_goal=rules.weekly_goal,
             )
         )
     return sorted(result, key=lambda r: (-r.tally.total, r.user_id))
@@ -94,8 +97,9 @@ def _render(
     reps: list[Member],
     rows: RowsByUserWeek,
     overdue: list[OverduePlan],
+    away: DaysOff,
 ) -> Draft:
-    weeks = _rep_weeks(rules, reps, week, rows)
+    weeks = _rep_weeks(rules, reps, week, rows, away)
     monday = parse_iso_week(week)
     best = weeks[0].tally.total if weeks else 0
     top = [r for r in weeks if r.tally.total == best] if best > 0 else []  # ties share the top
@@ -124,9 +128,9 @@ def _render(
 def build_digests(
     session: Session, rules: ScoringRules, wanted: Sequence[tuple[Member, str]], now: datetime
 ) -> Iterator[Draft]:
-    """Many managers' digests, a chunk of managers at a time: four queries per chunk (reps,
-    both weeks' rows, plans, zones), so a Friday costs what the number of reps does, and memory
-    stays that of one chunk however large the workspace."""
+    """Many managers' digests, a chunk of managers at a time: five queries per chunk (reps,
+    both weeks' rows, plans, zones, days off), so a Friday costs what the number of reps does,
+    and memory stays that of one chunk however large the workspace."""
     by_team: dict[str, list[tuple[Member, str]]] = {}
     for manager, week in wanted:
         by_team.setdefault(manager.team_id, []).append((manager, week))
@@ -151,13 +155,19 @@ def _chunk(
     overdue: dict[str, list[OverduePlan]] = {}
     for plan in overdue_for_team(session, team_id, rep_ids, now) if reps else []:
         overdue.setdefault(plan.owner_id, []).append(plan)
+    mondays = [parse_iso_week(w) for _, w in group]
+    away = (
+        days_off_between(session, team_id, min(mondays), max(mondays) + timedelta(days=4), rep_ids)
+        if reps
+        else {}
+    )
     reps_of: dict[str, list[Member]] = {}
     for rep in reps:
         reps_of.setdefault(rep.manager_id or "", []).append(rep)
     for manager, week in group:
         team = reps_of.get(manager.user_id, [])
         plans = [p for rep in team for p in overdue.get(rep.user_id, [])]
-        yield _render(rules, manager, week, team, rows, plans)
+        yield _render(rules, manager, week, team, rows, plans, away)
 
 
 def digest_draft(

@@ -124,7 +124,7 @@ def gather(
         )
         for m in data.members
     ]
-    return rep_weeks(rules, reps, weeks, data.rows, data.amounts)
+    return rep_weeks(rules, reps, weeks, data.rows, data.amounts, data.days_off)
 
 
 def _name(member: Member) -> str:

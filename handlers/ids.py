@@ -10,6 +10,7 @@ _LARGEST_ROW_ID = 2**31 - 1  # PostgreSQL's INTEGER: a larger id can't name a ro
 class Callback(StrEnum):
     LOG_MODAL = "log_modal"
     LOG_SHORTCUT = "log_activity"
+    REJECT_MODAL = "reject_claim"
 
 
 class Action(StrEnum):
@@ -19,6 +20,8 @@ class Action(StrEnum):
     PLAN_SNOOZE = "plan_snooze"
     TEAM_INVITE_ACCEPT = "team_invite_accept"
     TEAM_INVITE_DECLINE = "team_invite_decline"
+    APPROVE = "approve_claim"
+    REJECT = "reject_claim"
 
 
 class Field(StrEnum):

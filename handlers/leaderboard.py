@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -13,6 +14,7 @@ from scoring.tally import rank_totals
 from scoring.weeks import iso_week_label, parse_iso_week, zone
 from storage.activities import teams_active_in, totals_between, week_totals
 from storage.outbox import Draft, find_message
+from storage.time_off import days_off_between
 
 KIND = "leaderboard"
 BOARD_SIZE = 25
@@ -22,9 +24,21 @@ class PeriodError(ValueError):
     """A board period nobody could mean; the message says what would work."""
 
 
-def board_text(title: str, totals: dict[str, int], goal: int | None) -> str:
-    """`goal` is None for periods longer than a week, where the weekly goal means nothing."""
-    return say("board", title=title, standings=rank_totals(totals)[:BOARD_SIZE], goal=goal)
+def board_text(title: str, totals: dict[str, int], goals: Mapping[str, int | None]) -> str:
+    """Each person's goal by user id: pro-rated to their week, missing for a week away and for
+    periods longer than a week, where the weekly goal means nothing."""
+    standings = rank_totals(totals)[:BOARD_SIZE]
+    return say("board", title=title, standings=standings, goals=goals)
+
+
+def week_goals(
+    session: Session, rules: ScoringRules, team_id: str, week: str, totals: dict[str, int]
+) -> dict[str, int | None]:
+    """The goal of everyone on a week's board, their days off read in one query."""
+    monday = parse_iso_week(week)
+    ids = [s.user_id for s in rank_totals(totals)[:BOARD_SIZE]]
+    away = days_off_between(session, team_id, monday, monday + timedelta(days=4), ids)
+    return {user_id: rules.week_goal(monday, away.get(user_id, ())) for user_id in ids}
 
 
 def board_for(session: Session, rules: ScoringRules, team_id: str, period: str, today: date) -> str:
@@ -37,7 +51,7 @@ def board_for(session: Session, rules: ScoringRules, team_id: str, period: str, 
     elif wanted in ("month", "this month"):
         first = today.replace(day=1)
         totals = totals_between(session, team_id, first, today)
-        return board_text(f"{today:%B %Y} (to date)", totals, None)
+        return board_text(f"{today:%B %Y} (to date)", totals, {})
     else:
         try:
             week = iso_week_label(parse_iso_week(period.strip().upper()))
@@ -46,7 +60,8 @@ def board_for(session: Session, rules: ScoringRules, team_id: str, period: str, 
                 f"I can show `this week`, `last week`, `month` or a week like "
                 f"`{iso_week_label(today)}`; “{period.strip()}” isn't one of those."
             ) from None
-    return board_text(week, week_totals(session, team_id, week), rules.weekly_goal)
+    totals = week_totals(session, team_id, week)
+    return board_text(week, totals, week_goals(session, rules, team_id, week, totals))
 
 
 def leaderboard_draft(
@@ -56,7 +71,7 @@ def leaderboard_draft(
     totals = week_totals(session, team_id, week)
     if not totals:
         return None
-    body = message(board_text(week, totals, rules.weekly_goal))
+    body = message(board_text(week, totals, week_goals(session, rules, team_id, week, totals)))
     leader = rank_totals(totals)[0]
     return Draft(
         team_id=team_id,

@@ -43,10 +43,13 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
         return
     if word not in ("", "undo"):
         key = idempotency_key("cmd", user_id, command["trigger_id"])
+        sends: list[tuple[str, str]] = []
         member, reply = in_one_transaction(
-            deps, client, team_id, user_id, lambda s, m: _log_text(deps, s, m, text, key)
+            deps, client, team_id, user_id, lambda s, m: _log_text(deps, s, m, text, key, sends)
         )
         ack(response_type="ephemeral", **reply)
+        if sends:
+            deps.send_now(sends)
         if profile_is_stale(deps, member):
             deps.defer(lambda: fetch_profile(deps, client, team_id, user_id))
         return
@@ -63,7 +66,15 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
         ack(response_type="ephemeral", **_undo_latest(deps, team_id, user_id))
 
 
-def _log_text(deps: Deps, session: Session, member: Member, text: str, key: str) -> dict[str, Any]:
+def _log_text(
+    deps: Deps,
+    session: Session,
+    member: Member,
+    text: str,
+    key: str,
+    sends: list[tuple[str, str]],
+) -> dict[str, Any]:
+    """The receipt; `sends` gets the outbox messages to send once the transaction commits."""
     try:
         parsed = parse_log_text(text, deps.rules.catalog, local_date(deps.clock(), member.tz))
     except LogParseError as error:
@@ -71,6 +82,7 @@ def _log_text(deps: Deps, session: Session, member: Member, text: str, key: str)
     logged = record_entry(
         deps, session, member, parsed, source="slash", key=key, logged_by=member.user_id
     )
+    sends[:] = logged.to_send  # a retried transaction replaces, never adds
     return logged_message(deps, logged)
 
 

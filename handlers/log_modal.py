@@ -255,6 +255,8 @@ def submit_log(
             logged_by=user_id,
         )
     ack(response_action="update", view=result_view(logged_message(deps, logged)["blocks"]))
+    if logged.to_send:
+        deps.send_now(logged.to_send)
 
 
 def result_view(blocks: list[dict[str, Any]], title: str = "Logged") -> dict[str, Any]:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -13,11 +13,12 @@ from handlers.reports import member_pace, recent_mix
 from scoring.rules import ScoringRules
 from scoring.schedule import WORK_STARTS, Slot, due_today
 from scoring.tally import progress_bar
-from scoring.weeks import iso_week_label, onboarding_week, zone
+from scoring.weeks import iso_week_label, onboarding_week, week_start, zone
 from storage.activities import week_totals
 from storage.members import onboarding_reps
 from storage.models import Member
 from storage.outbox import Draft, queued_keys
+from storage.time_off import DaysOff, days_off_between
 
 KIND = "nudge"
 
@@ -28,14 +29,18 @@ def nudge_draft(
     total: int,
     now: datetime,
     mix: Mapping[str, int] | None = None,
+    days_off: Collection[date] = (),
 ) -> Draft | None:
-    """None unless the rep is onboarding, in a week the goal applies to, and behind pace right
-    now; `mix` (their recent activities by key) shapes the suggestion."""
+    """None unless the rep is onboarding, in a week the goal applies to, at work today (not a
+    day off or a holiday), and behind the pace of the days they work; `mix` (their recent
+    activities by key) shapes the suggestion."""
     local = now.astimezone(zone(rep.tz))
     if rep.onboarding_start is None:
         return None
+    if local.date() in days_off or local.date() in rules.holidays:
+        return None
     week_number = onboarding_week(rep.onboarding_start, local.date())
-    pace = member_pace(rules, rep, total, now, mix)
+    pace = member_pace(rules, rep, total, now, mix, days_off)
     if pace.status != "behind":
         return None
     text = say("nudge", pace=pace, bar=progress_bar(total, pace.goal), onboarding_week=week_number)
@@ -81,12 +86,29 @@ def nudges_due(
         if on_schedule
         else set()
     )
+    away = _days_off(session, due)
     drafts = []
     for rep, moment in due:
         week = iso_week_label(moment.date())
         if (rep.team_id, f"{KIND}:{rep.user_id}:{week}") in queued:
             continue
         total = week_totals(session, rep.team_id, week, [rep.user_id]).get(rep.user_id, 0)
-        if draft := nudge_draft(rules, rep, total, moment, recent_mix(session, rep, week)):
+        mix = recent_mix(session, rep, week)
+        days_off = away.get(rep.team_id, {}).get(rep.user_id, set())
+        if draft := nudge_draft(rules, rep, total, moment, mix, days_off):
             drafts.append(replace(draft, not_before=moment) if moment > now else draft)
     return drafts
+
+
+def _days_off(session: Session, due: list[tuple[Member, datetime]]) -> dict[str, DaysOff]:
+    """Days off of every due rep in their nudge's week, one query per team."""
+    by_team: dict[str, list[tuple[Member, datetime]]] = {}
+    for rep, moment in due:
+        by_team.setdefault(rep.team_id, []).append((rep, moment))
+    away: dict[str, DaysOff] = {}
+    for team_id, group in by_team.items():
+        mondays = [week_start(moment.date()) for _, moment in group]
+        ids = [rep.user_id for rep, _ in group]
+        last = max(mondays) + timedelta(days=4)
+        away[team_id] = days_off_between(session, team_id, min(mondays), last, ids)
+    return away

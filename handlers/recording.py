@@ -3,27 +3,33 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
 from slack_sdk.models.blocks import ButtonElement
 from sqlalchemy.orm import Session
 
+from handlers.approvals import approver_of, ask_approval
 from handlers.deps import Deps
 from handlers.digest_changes import digest_changed
+from handlers.entry_words import NOTE_SHOWN, day_text, deal_text, describe
 from handlers.ids import Action
 from handlers.render import message, say
 from handlers.reports import WeekReport, week_report
 from handlers.slack_text import one_line
-from scoring.deal_amounts import format_amount
 from scoring.parser import ParsedLog
 from scoring.weeks import happened_at, iso_week_label, local_date
-from storage.activities import NewActivity, find_recent_duplicate, record_activity
+from storage.activities import (
+    COUNTED,
+    PENDING,
+    NewActivity,
+    find_recent_duplicate,
+    record_activity,
+)
 from storage.models import Activity, Member
 
 DUPLICATE_WINDOW = timedelta(minutes=2)
-NOTE_SHOWN = 300  # characters of a note a receipt repeats; the rest is cut with "…"
 _KEY_LIMIT = 255  # the idempotency_key column
 
 
@@ -32,6 +38,8 @@ class Logged:
     entry: Activity
     duplicate_seconds: int | None
     report: WeekReport
+    approver: str | None = None  # who approves a pending entry
+    to_send: list[tuple[str, str]] = field(default_factory=list)  # outbox (team, key) after commit
 
 
 def record_entry(
@@ -63,14 +71,19 @@ def record_entry(
         source=source,
         logged_by=logged_by,
         idempotency_key=key,
+        status=PENDING if parsed.activity.key in deps.rules.needs_approval else COUNTED,
     )
     entry, created = record_activity(session, new, now)
     twin = find_recent_duplicate(session, entry, since=entry.created_at - DUPLICATE_WINDOW)
     report = week_report(session, deps.rules, member, now)
-    if created:
+    send = None
+    if created and entry.status == PENDING:
+        send = ask_approval(deps, session, member, entry, now)
+    elif created:
         digest_changed(session, member, entry.week, now)
     seconds = int((entry.created_at - twin.created_at).total_seconds()) if twin else None
-    return Logged(entry=entry, duplicate_seconds=seconds, report=report)
+    approver = approver_of(deps, session, member) if entry.status == PENDING else None
+    return Logged(entry, seconds, report, approver, [send] if send else [])
 
 
 def idempotency_key(surface: str, user_id: str, request_id: str) -> str:
@@ -82,12 +95,6 @@ def idempotency_key(surface: str, user_id: str, request_id: str) -> str:
     return f"{surface}:{user_id}:sha256:{hashlib.sha256(request_id.encode()).hexdigest()}"
 
 
-def describe(deps: Deps, entry: Activity) -> str:
-    """'2 self-led demos'; an activity since removed from the catalog keeps its stored key."""
-    activity = deps.rules.catalog.get(entry.activity_key)
-    return activity.describe(entry.count) if activity else f"{entry.count} × {entry.activity_key}"
-
-
 def undo_button(entry_id: int) -> ButtonElement:
     return ButtonElement(text="Undo", action_id=Action.UNDO, value=str(entry_id))
 
@@ -97,22 +104,30 @@ def logged_message(deps: Deps, logged: Logged) -> dict[str, Any]:
     other_week = entry.week if entry.week != logged.report.week else None
     text = say(
         "logged",
-        what=describe(deps, entry),
+        what=describe(deps.rules.catalog, entry),
         points=entry.points,
         note=one_line(entry.note, NOTE_SHOWN),
-        amount=None if entry.amount is None else format_amount(entry.amount, entry.currency),
+        amount=deal_text(entry),
         backdated=entry.happened_at != entry.created_at,
         other_week=other_week,
-        day=f"{entry.local_day:%a %-d %b}",
+        day=day_text(entry),
         report=logged.report,
         logged_ago=None if logged.duplicate_seconds is None else _ago(logged.duplicate_seconds),
+        pending=entry.status == PENDING,
+        approver=logged.approver,
     )
     return message(text, buttons=[undo_button(entry.id)])
 
 
 def undone_message(deps: Deps, entry: Activity, report: WeekReport) -> dict[str, Any]:
     note = one_line(entry.note, NOTE_SHOWN)
-    text = say("undone", what=describe(deps, entry), points=entry.points, note=note, report=report)
+    text = say(
+        "undone",
+        what=describe(deps.rules.catalog, entry),
+        points=entry.points,
+        note=note,
+        report=report,
+    )
     return message(text)
 
 

@@ -3,8 +3,8 @@ follows the rep's own mix of the last few weeks."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 
 from sqlalchemy.orm import Session
@@ -23,8 +23,14 @@ from scoring.weeks import (
     week_start,
     zone,
 )
-from storage.activities import counts_by_activity, rows_by_user_and_week, week_totals
+from storage.activities import (
+    counts_by_activity,
+    pending_points,
+    rows_by_user_and_week,
+    week_totals,
+)
 from storage.models import Member
+from storage.time_off import days_off_between
 
 MIX_WEEKS = 4  # how far back a rep's usual mix of activities is read
 
@@ -40,6 +46,8 @@ class WeekReport:
     goal_applies: bool
     onboarding_start: date | None = None
     display_name: str = ""
+    away_all_week: bool = False  # every weekday off or a holiday: no goal at all
+    pending: int = 0  # points waiting for a manager's approval, not in the total yet
 
     @property
     def bar(self) -> str:
@@ -70,17 +78,22 @@ def member_pace(
     total: int,
     now: datetime,
     mix: Mapping[str, int] | None = None,
+    days_off: Collection[date] = (),
 ) -> Pace:
-    """Pace and coaching on the member's own clock, silent in weeks the goal doesn't cover."""
+    """Pace and coaching on the member's own clock against the goal pro-rated to the days they
+    work (`days_off` are theirs, holidays come from the rules), silent in weeks the goal doesn't
+    cover; a week away is measured against the full goal, for reference only."""
     local = now.astimezone(zone(member.tz))
+    monday = week_start(local.date())
     return pace_for(
         total,
-        rules.weekly_goal,
+        rules.week_goal(monday, days_off) or rules.weekly_goal,
         local,
         rules.catalog,
         mix=mix,
         max_day=rules.realistic_day,
         goal_applies=goal_applies(member.onboarding_start, local.date(), rules.goal_window),
+        days_off=rules.not_worked(monday, days_off),
     )
 
 
@@ -100,10 +113,11 @@ def _report(
     now: datetime,
     tally: WeekTally,
     mix: Mapping[str, int] | None = None,
+    days_off: Collection[date] = (),
 ) -> WeekReport:
     today = local_date(now, member.tz)
     start = member.onboarding_start
-    pace = member_pace(rules, member, tally.total, now, mix)
+    pace = member_pace(rules, member, tally.total, now, mix, days_off)
     return WeekReport(
         user_id=member.user_id,
         week=iso_week_label(today),
@@ -114,6 +128,7 @@ def _report(
         goal_applies=pace.status != "no_goal",
         onboarding_start=start,
         display_name=member.display_name or "",
+        away_all_week=rules.week_goal(week_start(today), days_off) is None,
     )
 
 
@@ -132,7 +147,15 @@ def week_report(session: Session, rules: ScoringRules, member: Member, now: date
         for key, count, _points in earlier:
             mix[key] = mix.get(key, 0) + count
     rows = grouped.get((member.user_id, week), [])
-    return _report(rules, member, now, tally_week(rows, rules.catalog), mix)
+    monday = parse_iso_week(week)
+    days_off = days_off_between(
+        session, member.team_id, monday, monday + timedelta(days=4), [member.user_id]
+    )
+    tally = tally_week(rows, rules.catalog)
+    report = _report(rules, member, now, tally, mix, days_off.get(member.user_id, set()))
+    if not rules.needs_approval:
+        return report
+    return replace(report, pending=pending_points(session, member.team_id, member.user_id, week))
 
 
 def team_reports(
@@ -155,9 +178,12 @@ def team_reports(
     reports = []
     for label, group in by_week.items():
         monday = parse_iso_week(label)
-        totals = week_totals(session, group[0].team_id, label, [m.user_id for m in group])
+        ids = [m.user_id for m in group]
+        totals = week_totals(session, group[0].team_id, label, ids)
+        away = days_off_between(session, group[0].team_id, monday, monday + timedelta(days=4), ids)
         for member in group:
-            total = totals.get(member.user_id, 0)
+            tally = WeekTally(total=totals.get(member.user_id, 0), items=())
             moment = moment_in_week(now, member.tz, monday)
-            reports.append(_report(rules, member, moment, WeekTally(total=total, items=())))
+            days_off = away.get(member.user_id, set())
+            reports.append(_report(rules, member, moment, tally, days_off=days_off))
     return sorted(reports, key=lambda r: (-r.tally.total, r.user_id))

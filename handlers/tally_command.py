@@ -27,6 +27,7 @@ from handlers.reports import team_reports, week_report
 from handlers.slack_text import to_plain
 from handlers.tally_text import Ask, closest_commands, route_tally
 from handlers.team_changes import add_reps, remove_reps
+from handlers.time_off import answer_away
 from scoring.weeks import iso_week_label, local_date
 from storage.members import get_member, set_nudges, team_of
 from storage.models import Member
@@ -62,6 +63,8 @@ def answer_tally(
         reply = board(deps, caller, route.rest)
     elif route.ask is Ask.NUDGES:
         reply = nudges(deps, caller, route.rest)
+    elif route.ask is Ask.AWAY:
+        reply = answer_away(deps, caller, route.rest)
     elif route.ask is Ask.TEAM:
         reply = team_week(deps, caller)
     else:

@@ -12,6 +12,7 @@ class Ask(StrEnum):
     HELP = "help"
     BOARD = "board"
     NUDGES = "nudges"
+    AWAY = "away"
     PLAN = "plan"
     TEAM = "team"
     TEAM_ADD = "team add"
@@ -40,6 +41,8 @@ COMMANDS = (
     "nudges",
     "nudges on",
     "nudges off",
+    "away",
+    "away off",
     "export",
     "export last week",
     "export month",
@@ -49,6 +52,7 @@ _SIMPLE = {
     "help": Ask.HELP,
     "board": Ask.BOARD,
     "nudges": Ask.NUDGES,
+    "away": Ask.AWAY,
     "plan": Ask.PLAN,
     "export": Ask.EXPORT,
 }

@@ -1,11 +1,12 @@
 """How a rep's week is going against the goal, and what would close the gap.
 
-Pace is measured in working time — Monday to Friday, 09:00 to 17:00 local — so a quiet Monday
-morning isn't "behind"; once the weekend starts the week counts as over. Suggestions plan one
-realistic working day, made of what this rep usually logs.
+Pace is measured in working time — Monday to Friday, 09:00 to 17:00 local, less the rep's days
+off and holidays — so a quiet Monday morning isn't "behind", nor is a Monday off; once the
+weekend starts the week counts as over. Suggestions plan one realistic working day, made of
+what this rep usually logs.
 """
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -14,11 +15,12 @@ from scoring.rules import default_day_points
 
 _DAY_START = 9 * 60  # minutes after midnight
 _DAY = 8 * 60
-_WEEK = 5 * _DAY
+_WEEKDAYS = range(5)
 _TOO_EARLY = _DAY  # a straight line through less than a working day says little
 _TOO_LATE = 60  # with less than an hour of the working day left, plan the next one
 _MOST_FILLERS = 5  # more than this many small activities reads as a chore, not a suggestion
 _MOST_KINDS = 3  # a day of more kinds of activity than this reads as a list, not a plan
+_DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 
 Plan = list[tuple[ActivityType, int]]
 
@@ -85,46 +87,52 @@ def pace_for(
     mix: Mapping[str, int] | None = None,
     max_day: int | None = None,
     goal_applies: bool = True,
+    days_off: Collection[int] = (),
 ) -> Pace:
     """Pace at `now_local`, the rep's wall-clock time (its tzinfo, if any, is not consulted).
 
     `mix` is how many of each activity (by key) the rep logged in recent weeks, so suggestions
-    sound like their own days; `max_day` caps what one day's suggestion asks for.
+    sound like their own days; `max_day` caps what one day's suggestion asks for. `days_off`
+    are the weekdays (0 is Monday) not worked this week: no time passes on them, and `goal`
+    is already the goal of the days that are left (a week with none has no goal).
     """
     if goal <= 0:
         raise ValueError(f"The goal must be above 0, not {goal}.")
-    elapsed = _working_minutes(now_local)
+    worked = [day for day in _WEEKDAYS if day not in days_off]
+    week = len(worked) * _DAY
+    goal_applies = goal_applies and week > 0
+    elapsed = _working_minutes(now_local, worked)
     coaching = None
     if goal_applies:
         habits = _habits(catalog, mix or {})
         most = max_day or default_day_points(goal)
-        coaching = _coaching(total, goal, now_local, _Planner(catalog, habits), most)
+        coaching = _coaching(total, goal, now_local, _Planner(catalog, habits), most, worked)
     return Pace(
         goal=goal,
         total=total,
         to_go=max(0, goal - total),
-        expected_by_now=goal * elapsed // _WEEK,
-        projected=None if elapsed < _TOO_EARLY else total * _WEEK // elapsed,
-        status=_status(total, goal, elapsed) if goal_applies else "no_goal",
+        expected_by_now=goal * elapsed // week if week else 0,
+        projected=None if elapsed < _TOO_EARLY else total * week // elapsed,
+        status=_status(total, goal, elapsed, week) if goal_applies else "no_goal",
         coaching=coaching,
     )
 
 
-def _working_minutes(now_local: datetime) -> int:
+def _working_minutes(now_local: datetime, worked: list[int]) -> int:
+    """Working minutes gone this week, counting only the days worked."""
     weekday = now_local.weekday()
-    if weekday >= 5:
-        return _WEEK
-    today = now_local.hour * 60 + now_local.minute - _DAY_START
-    return weekday * _DAY + min(_DAY, max(0, today))
+    today = min(_DAY, max(0, now_local.hour * 60 + now_local.minute - _DAY_START))
+    before = sum(1 for day in worked if day < weekday)
+    return before * _DAY + (today if weekday in worked else 0)
 
 
-def _status(total: int, goal: int, elapsed: int) -> str:
+def _status(total: int, goal: int, elapsed: int, week: int) -> str:
     """Within 10% of the expected points is on track; only a whole working day can be behind."""
     if total >= goal:
         return "met"
-    if elapsed >= _WEEK:
+    if elapsed >= week:
         return "behind"
-    done, due = 10 * total * _WEEK, goal * elapsed
+    done, due = 10 * total * week, goal * elapsed
     if total > 0 and done >= 11 * due:
         return "ahead"
     if done >= 9 * due or elapsed < _TOO_EARLY:
@@ -132,18 +140,21 @@ def _status(total: int, goal: int, elapsed: int) -> str:
     return "behind"
 
 
-def _days_left(now_local: datetime) -> list[tuple[int, int]]:
+def _days_left(now_local: datetime, worked: list[int]) -> list[tuple[int, int]]:
     """(weekday, working minutes) still ahead this week; today only while an hour is left."""
     weekday = now_local.weekday()
-    if weekday >= 5:
-        return []
     left_today = min(_DAY, _DAY_START + _DAY - now_local.hour * 60 - now_local.minute)
-    today = [(weekday, left_today)] if left_today >= _TOO_LATE else []
-    return today + [(later, _DAY) for later in range(weekday + 1, 5)]
+    today = [(weekday, left_today)] if weekday in worked and left_today >= _TOO_LATE else []
+    return today + [(later, _DAY) for later in worked if later > weekday]
 
 
 def _coaching(
-    total: int, goal: int, now_local: datetime, planner: "_Planner", max_day: int
+    total: int,
+    goal: int,
+    now_local: datetime,
+    planner: "_Planner",
+    max_day: int,
+    worked: list[int],
 ) -> Coaching:
     """Plan the next working day: catch up to pace if a realistic day can, else say so."""
     to_go = goal - total
@@ -151,16 +162,17 @@ def _coaching(
         return Coaching("met")
     if not planner.habits:
         return Coaching("points", to_go)
-    days = _days_left(now_local)
+    days = _days_left(now_local, worked)
     if not days:
-        monday = planner.within(-(-goal // 5), max_day)
+        monday = planner.within(-(-goal // len(worked)), max_day)
         kind = "weekend" if now_local.weekday() >= 5 else "week_over"
         return Coaching(kind, to_go, _phrase(monday))
     weekday, minutes = days[0]
-    when = "today" if weekday == now_local.weekday() else "tomorrow"
+    when = "today" if weekday == now_local.weekday() else _next(weekday, now_local)
     room = max_day * minutes // _DAY
     reach = sum(max_day * left // _DAY for _, left in days)
-    need = -(-goal * (weekday + 1) // 5) - total  # to be on pace when that day ends
+    done = sum(1 for day in worked if day <= weekday)
+    need = -(-goal * done // len(worked)) - total  # to be on pace when that day ends
     target: int | None = None
     if to_go <= room:
         kind, target = "goal", to_go
@@ -277,6 +289,14 @@ class _Planner:
 
     def _plan(self, counts: dict[str, int]) -> Plan:
         return [(self._get(key), count) for key, count in counts.items() if count]
+
+
+def _next(weekday: int, now_local: datetime) -> str:
+    """The next working day as the rep would name it: "tomorrow", or "on Thursday" after a
+    day off."""
+    if weekday == now_local.weekday() + 1:
+        return "tomorrow"
+    return f"on {_DAY_NAMES[weekday]}"
 
 
 def _worth(activity: ActivityType) -> int:

@@ -1,16 +1,21 @@
-"""The knobs an org sets once: which activities count, the weekly goal, when it applies, and
-the most a coaching suggestion may ask of one day."""
+"""The knobs an org sets once: which activities count, the weekly goal, when it applies, the
+most a coaching suggestion may ask of one day, the holidays nobody works, and the activities
+whose entries count only once a manager approves them."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any
 
 from scoring.catalog import Catalog
+from scoring.time_off import days_not_worked, prorated_goal
 
 DEFAULT_WEEKLY_GOAL = 500
 DEFAULT_GOAL_WINDOW = (3, 13)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 
 
 @dataclass(frozen=True)
@@ -19,11 +24,21 @@ class ScoringRules:
     weekly_goal: int = DEFAULT_WEEKLY_GOAL
     goal_window: tuple[int, int] = DEFAULT_GOAL_WINDOW
     max_day_points: int | None = None  # None: 1.5 × an even day's share of the goal
+    holidays: frozenset[date] = frozenset()  # company holidays: nobody's working days
+    needs_approval: frozenset[str] = frozenset()  # activity keys a manager approves first
 
     @property
     def realistic_day(self) -> int:
         """The most points a suggestion asks for in one working day."""
         return self.max_day_points or default_day_points(self.weekly_goal)
+
+    def not_worked(self, monday: date, days_off: Collection[date]) -> set[int]:
+        """Weekdays (0 is Monday) of `monday`'s week this rep doesn't work: theirs and holidays."""
+        return days_not_worked(monday, days_off, self.holidays)
+
+    def week_goal(self, monday: date, days_off: Collection[date] = ()) -> int | None:
+        """The weekly goal pro-rated to the week's working days; None for a week away."""
+        return prorated_goal(self.weekly_goal, monday, days_off, self.holidays)
 
     @classmethod
     def from_config(cls, catalog: Catalog, data: Mapping[str, Any]) -> ScoringRules:
@@ -47,7 +62,49 @@ class ScoringRules:
             weekly_goal=goal,
             goal_window=(window[0], window[1]),
             max_day_points=most,
+            holidays=_holidays(data.get("holidays", [])),
+            needs_approval=_approved_first(catalog, data.get("needs_approval", [])),
         )
+
+
+def _approved_first(catalog: Catalog, keys: object) -> frozenset[str]:
+    """`needs_approval = ["closed_won"]`: activity keys of the catalog."""
+    if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
+        raise ValueError(f"needs_approval must be a list of activity keys, got {keys!r}.")
+    unknown = [key for key in keys if catalog.get(key) is None]
+    if unknown:
+        known = ", ".join(activity.key for activity in catalog)
+        raise ValueError(
+            f"needs_approval names {', '.join(unknown)}: not in the catalog ({known})."
+        )
+    return frozenset(keys)
+
+
+def _holidays(days: object) -> frozenset[date]:
+    """`holidays = ["2026-12-25", …]`; TOML dates are taken too."""
+    if not isinstance(days, list):
+        raise ValueError(f'holidays must be a list of dates like ["2026-12-25"], got {days!r}.')
+    dates = set()
+    for day in days:
+        parsed = _calendar_day(day)
+        if parsed is None:
+            raise ValueError(f'holidays must be dates like "2026-12-25", got {day!r}.')
+        dates.add(parsed)
+    return frozenset(dates)
+
+
+def _calendar_day(value: object) -> date | None:
+    """A TOML date or a "YYYY-MM-DD" string; a date-time is no day."""
+    if isinstance(value, datetime):
+        return None
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
 
 
 def default_day_points(weekly_goal: int) -> int:

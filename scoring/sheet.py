@@ -8,7 +8,7 @@ default currency's column is always there, others only when some row has them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -108,14 +108,20 @@ def amount_header(currency: str) -> str:
     return _AMOUNT.format(currency=currency)
 
 
-def week_goal(rules: ScoringRules, onboarding_start: date | None, monday: date) -> int | None:
+def week_goal(
+    rules: ScoringRules,
+    onboarding_start: date | None,
+    monday: date,
+    days_off: Collection[date] = (),
+) -> int | None:
     """The goal a rep is held to in the week of `monday`, None when none applies.
 
-    The one place a week's goal is decided for the sheet: time off will pro-rate it here.
+    The one place a week's goal is decided for the sheet: pro-rated to the days worked, so a
+    week away has none.
     """
     if not goal_applies(onboarding_start, monday, rules.goal_window):
         return None
-    return rules.weekly_goal
+    return rules.week_goal(monday, days_off)
 
 
 def rep_weeks(
@@ -124,8 +130,11 @@ def rep_weeks(
     weeks: Sequence[str],
     rows: RowsByUserWeek,
     amounts: AmountsByUserWeek,
+    days_off: Mapping[str, Collection[date]] | None = None,
 ) -> list[RepWeek]:
-    """Every rep in every week, zeros included, week by week in the order `reps` come in."""
+    """Every rep in every week, zeros included, week by week in the order `reps` come in;
+    `days_off` (by user id) pro-rate each week's goal."""
+    away = days_off or {}
     result = []
     for week in weeks:
         monday = parse_iso_week(week)
@@ -139,7 +148,7 @@ def rep_weeks(
                     onboarding_week=onboarding_week(start, monday) if start else None,
                     counts={item.key: item.count for item in tally.items},
                     points=tally.total,
-                    goal=week_goal(rules, start, monday),
+                    goal=week_goal(rules, start, monday, away.get(rep.user_id, ())),
                     amounts=dict(amounts.get((rep.user_id, week), {})),
                 )
             )

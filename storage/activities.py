@@ -1,4 +1,8 @@
-"""Logged activities: recording them once, undoing them, and summing a week."""
+"""Logged activities: recording them once, undoing them, reviewing them, and summing a week.
+
+Sums count only entries that are neither deleted nor waiting for (or refused) approval:
+`COUNTS` is that condition, in every query that adds points up.
+"""
 
 from collections.abc import Collection
 from dataclasses import asdict, dataclass
@@ -10,6 +14,9 @@ from sqlalchemy.orm import Session
 
 from storage.insert_once import insert_once
 from storage.models import Activity
+
+COUNTED, PENDING, REJECTED = "counted", "pending", "rejected"
+COUNTS = (Activity.deleted_at.is_(None), Activity.status == COUNTED)
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,7 @@ class NewActivity:
     logged_by: str
     idempotency_key: str
     currency: str | None = None  # ISO 4217, set whenever `amount` is
+    status: str = COUNTED  # PENDING when the activity needs a manager's approval
 
 
 def record_activity(session: Session, new: NewActivity, now: datetime) -> tuple[Activity, bool]:
@@ -104,7 +112,7 @@ def week_rows(
             Activity.team_id == team_id,
             Activity.user_id == user_id,
             Activity.week == week,
-            Activity.deleted_at.is_(None),
+            *COUNTS,
         )
         .group_by(Activity.activity_key)
         .order_by(Activity.activity_key)
@@ -121,7 +129,7 @@ def week_totals(
         .where(
             Activity.team_id == team_id,
             Activity.week == week,
-            Activity.deleted_at.is_(None),
+            *COUNTS,
         )
         .group_by(Activity.user_id)
     )
@@ -161,7 +169,7 @@ def rows_by_user_and_week(
         .where(
             Activity.team_id == team_id,
             Activity.week.in_(list(weeks)),
-            Activity.deleted_at.is_(None),
+            *COUNTS,
         )
         .group_by(Activity.user_id, Activity.week, Activity.activity_key)
     )
@@ -182,7 +190,7 @@ def totals_between(session: Session, team_id: str, first: date, last: date) -> d
             Activity.team_id == team_id,
             Activity.local_day >= first,
             Activity.local_day <= last,
-            Activity.deleted_at.is_(None),
+            *COUNTS,
         )
         .group_by(Activity.user_id)
     )
@@ -193,7 +201,7 @@ def teams_active_in(session: Session, week: str) -> list[str]:
     """Teams with at least one live entry that week: no leaderboard for a silent team."""
     query = (
         select(Activity.team_id)
-        .where(Activity.week == week, Activity.deleted_at.is_(None))
+        .where(Activity.week == week, *COUNTS)
         .distinct()
         .order_by(Activity.team_id)
     )
@@ -210,8 +218,41 @@ def counts_by_activity(
             Activity.team_id == team_id,
             Activity.user_id == user_id,
             Activity.week.in_(list(weeks)),
-            Activity.deleted_at.is_(None),
+            *COUNTS,
         )
         .group_by(Activity.activity_key)
     )
     return {key: int(count) for key, count in session.execute(query)}
+
+
+def pending_points(session: Session, team_id: str, user_id: str, week: str) -> int:
+    """Points a rep's week holds that wait for approval: shown beside the total, not in it."""
+    query = select(func.sum(Activity.points)).where(
+        Activity.team_id == team_id,
+        Activity.user_id == user_id,
+        Activity.week == week,
+        Activity.deleted_at.is_(None),
+        Activity.status == PENDING,
+    )
+    return int(session.scalar(query) or 0)
+
+
+def pending_entry(session: Session, team_id: str, entry_id: int) -> Activity | None:
+    """A team's entry by id, locked for its review; the caller checks who may review it."""
+    return session.scalars(
+        select(Activity)
+        .where(Activity.id == entry_id, Activity.team_id == team_id)
+        .with_for_update()
+    ).one_or_none()
+
+
+def review(
+    session: Session, entry: Activity, approve: bool, by: str, reason: str | None, now: datetime
+) -> bool:
+    """Approve or reject a pending, live entry once; False when it was settled or undone."""
+    if entry.status != PENDING or entry.deleted_at is not None:
+        return False
+    entry.status = COUNTED if approve else REJECTED
+    entry.reviewed_by, entry.reviewed_at, entry.review_reason = by, now, reason
+    session.flush()
+    return True

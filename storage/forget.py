@@ -1,7 +1,7 @@
 """Forgetting a person: what an admin removes when someone asks to be erased or leaves.
 
 Their entries go for real (not the soft delete of an undo), with their plans, invitations,
-membership and the messages still queued for them. Their reps stay, without a manager.
+days off, membership and the messages still queued for them. Their reps stay, without a manager.
 Messages already in Slack are Slack's to delete; their outbox rows are kept so a re-run of the
 same period cannot post them twice.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import AccountPlan, Activity, Member, OutboxMessage, TeamInvite
+from storage.models import AccountPlan, Activity, Member, OutboxMessage, TeamInvite, TimeOff
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,7 @@ def forget(session: Session, team_id: str, user_id: str) -> Footprint:
         (AccountPlan, (AccountPlan.owner_id == user_id,)),
         (TeamInvite, (_invite_involves(user_id),)),
         (OutboxMessage, _queued_for(user_id)),
+        (TimeOff, (TimeOff.user_id == user_id,)),
         (Member, (Member.user_id == user_id,)),
     ):
         session.execute(delete(model).where(model.team_id == team_id, *where))

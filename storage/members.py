@@ -137,3 +137,11 @@ def managers_above(session: Session, team_id: str, user_id: str) -> list[str]:
             break
         chain.append(current)
     return chain
+
+
+def workspace_admins(session: Session, team_id: str) -> list[str]:
+    """Members Slack last said are workspace admins, by user id."""
+    query = select(Member.user_id).where(
+        Member.team_id == team_id, Member.is_workspace_admin.is_(True)
+    )
+    return list(session.scalars(query.order_by(Member.user_id)))

@@ -77,6 +77,28 @@ class Activity(Base):
     idempotency_key: Mapped[str] = mapped_column(String(255))
     created_at: Mapped[datetime]
     deleted_at: Mapped[datetime | None]
+    # counted | pending (waits for its rep's manager or an admin) | rejected (never counts)
+    status: Mapped[str] = mapped_column(String(8), default="counted", server_default="counted")
+    reviewed_by: Mapped[str | None] = mapped_column(SLACK_ID)
+    reviewed_at: Mapped[datetime | None]
+    review_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class TimeOff(Base):
+    """A weekday a rep is away, on their own calendar: it is no working day, so the week's goal
+    shrinks and no nudge goes out on it. Only Mondays to Fridays are stored."""
+
+    __tablename__ = "time_off"
+    __table_args__ = (
+        UniqueConstraint("team_id", "user_id", "day"),
+        Index(None, "team_id", "day"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SLACK_ID)
+    user_id: Mapped[str] = mapped_column(SLACK_ID)
+    day: Mapped[date]
+    created_at: Mapped[datetime]
 
 
 class TeamInvite(Base):

@@ -1,19 +1,22 @@
-"""What an export reads: whose rows, their managers, their weeks' entries and deal amounts, in
-four queries however many people and weeks it covers."""
+"""What an export reads: whose rows, their managers, their weeks' entries, deal amounts and days
+off, in five queries however many people and weeks it covers."""
 
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from scoring.deal_amounts import DEFAULT_CURRENCY
-from storage.activities import rows_by_user_and_week
+from scoring.weeks import parse_iso_week
+from storage.activities import COUNTS, rows_by_user_and_week
 from storage.members import get_member, team_of
 from storage.models import Activity, Member
+from storage.time_off import DaysOff, days_off_between
 
 # Past this many people, the team-wide (team_id, week) index beats a long IN list (and stays
 # under PostgreSQL's 65k parameters); people not asked for are then simply not looked up.
@@ -26,6 +29,7 @@ class SheetData:
     managers: dict[str, Member]  # their managers, by user id
     rows: dict[tuple[str, str], list[tuple[str, int, int]]]  # (user, week) -> key, count, points
     amounts: dict[tuple[str, str], dict[str, Decimal]]  # (user, week) -> currency -> total
+    days_off: DaysOff = field(default_factory=dict)  # user -> days off in the weeks
 
 
 def everyone_in(session: Session, team_id: str, weeks: Collection[str]) -> list[Member]:
@@ -34,7 +38,7 @@ def everyone_in(session: Session, team_id: str, weeks: Collection[str]) -> list[
     logged = select(Activity.user_id).where(
         Activity.team_id == team_id,
         Activity.week.in_(list(weeks)),
-        Activity.deleted_at.is_(None),
+        *COUNTS,
     )
     query = select(Member).where(
         Member.team_id == team_id,
@@ -71,10 +75,10 @@ def sheet_data(
     members: Sequence[Member],
     closed_won_key: str,
 ) -> SheetData:
-    """Entries and amounts for `members` in `weeks`; amounts are summed here, in Decimal, so
-    cents stay exact on SQLite too."""
+    """Entries, amounts and days off for `members` in `weeks`; amounts are summed here, in
+    Decimal, so cents stay exact on SQLite too."""
     if not members:
-        return SheetData([], {}, {}, {})
+        return SheetData([], {}, {}, {}, {})
     user_ids = [m.user_id for m in members]
     manager_ids = {m.manager_id for m in members if m.manager_id}
     managers = (
@@ -96,7 +100,7 @@ def sheet_data(
         Activity.week.in_(list(weeks)),
         Activity.activity_key == closed_won_key,
         Activity.amount.is_not(None),
-        Activity.deleted_at.is_(None),
+        *COUNTS,
     )
     if scoped is not None:
         deals = deals.where(Activity.user_id.in_(scoped))
@@ -105,7 +109,11 @@ def sheet_data(
         totals = amounts.setdefault((rep_id, week), {})
         code = currency or DEFAULT_CURRENCY
         totals[code] = totals.get(code, Decimal(0)) + amount
-    return SheetData(list(members), managers, rows, amounts)
+    first, last = min(weeks), max(weeks)
+    away = days_off_between(
+        session, team_id, parse_iso_week(first), parse_iso_week(last) + timedelta(days=4), scoped
+    )
+    return SheetData(list(members), managers, rows, amounts, away)
 
 
 def has_logged(session: Session, team_id: str, user_id: str) -> bool:
@@ -113,7 +121,7 @@ def has_logged(session: Session, team_id: str, user_id: str) -> bool:
     query = select(Activity.id).where(
         Activity.team_id == team_id,
         Activity.user_id == user_id,
-        Activity.deleted_at.is_(None),
+        *COUNTS,
     )
     return session.scalar(query.limit(1)) is not None
 

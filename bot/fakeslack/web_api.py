@@ -179,8 +179,10 @@ class FakeSlack:
         *,
         deleted: bool = False,
         is_bot: bool = False,
+        email: str | None = None,
     ) -> None:
-        """Register (or, with the same id, change) a member; `deleted` is a deactivated account."""
+        """Register (or, with the same id, change) a member; `deleted` is a deactivated account,
+        `email` what users.lookupByEmail finds them by."""
         user = {
             "id": user_id,
             "name": name,
@@ -190,6 +192,7 @@ class FakeSlack:
             "real_name": real_name or name,
             "deleted": deleted,
             "is_bot": is_bot,
+            "email": email,
         }
         with self._lock:
             self._workspace.add_user(user)

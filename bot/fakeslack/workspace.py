@@ -48,6 +48,7 @@ class Workspace:
             "auth.test": self._auth_test,
             "users.info": self._users_info,
             "users.list": self._users_list,
+            "users.lookupByEmail": self._users_lookup_by_email,
             "conversations.open": self._conversations_open,
             "conversations.history": self._conversations_history,
             "chat.postMessage": self._chat_post_message,
@@ -62,7 +63,7 @@ class Workspace:
 
     def add_user(self, user: dict[str, Any]) -> None:
         """Register a member; `user` holds id, name, real_name, tz, is_admin, is_owner and
-        optionally deleted and is_bot."""
+        optionally deleted, is_bot and email."""
         self._users[user["id"]] = user
 
     def user_name(self, user_id: str) -> str | None:
@@ -121,6 +122,14 @@ class Workspace:
             "response_metadata": {"next_cursor": ""},
         }
 
+    def _users_lookup_by_email(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Slack matches the address regardless of case, deactivated accounts included."""
+        email = _required(args, "email", "invalid_email").strip().casefold()
+        for user in self._users.values():
+            if (user.get("email") or "").casefold() == email:
+                return {"user": self._render_user(user)}
+        raise SlackError("users_not_found")
+
     def _render_user(self, user: dict[str, Any]) -> dict[str, Any]:
         zone_now = datetime.fromtimestamp(wall_clock(), ZoneInfo(user["tz"]))
         offset = zone_now.utcoffset()
@@ -141,7 +150,8 @@ class Workspace:
                 "real_name": user["real_name"],
                 "display_name": user["name"],
                 "team": self.team_id,
-            },
+            }
+            | ({"email": user["email"]} if user.get("email") else {}),
         }
 
     def _bot_user(self) -> dict[str, Any]:
