@@ -11,7 +11,7 @@ import sys
 
 from bot.settings import Settings, SettingsError
 from storage.db import BACKGROUND_WAITS, make_session_factory, open_database
-from storage.forget import Footprint, footprint, forget, people_called
+from storage.forget import footprint, forget, people_called
 
 SETTINGS = ["DATABASE_URL", "LOG_LEVEL"]
 
@@ -20,27 +20,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("user", metavar="USER", help="Slack user id (U…) or @name as stored")
     parser.add_argument("--team", help="team ID T…, when USER is in several workspaces")
     parser.add_argument("--yes", action="store_true", help="don't ask; remove at once")
-
-
-def describe(found: Footprint) -> str:
-    """'12 entries, 2 account plans, 1 team invitation, 1 queued message, membership; 3 reps
-    lose their manager' — only what there is."""
-    parts = [
-        _counted(found.entries, "entry", "entries"),
-        _counted(found.plans, "account plan", "account plans"),
-        _counted(found.invites, "team invitation", "team invitations"),
-        _counted(found.queued, "queued message", "queued messages"),
-    ]
-    what = ", ".join(part for part in parts if part)
-    if found.member:
-        what = f"{what}, their membership" if what else "their membership"
-    if found.reps:
-        what += f"; {_counted(found.reps, 'rep loses', 'reps lose')} their manager"
-    return what or "nothing"
-
-
-def _counted(count: int, one: str, many: str) -> str:
-    return "" if not count else f"1 {one}" if count == 1 else f"{count} {many}"
 
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
@@ -64,7 +43,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
                     f"{args.user} names {len(found)} people ({names}); give --team or the user id."
                 )
             [(team_id, user_id)] = found
-            what = describe(footprint(session, team_id, user_id))
+            what = footprint(session, team_id, user_id).describe()
             print(f"Forgetting {user_id} in {team_id} removes {what}.")
         if not args.yes and not _confirmed(user_id):
             print("Nothing removed.")
@@ -73,7 +52,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             removed = forget(session, team_id, user_id)
     finally:
         engine.dispose()
-    print(f"Forgot {user_id} in {team_id}: removed {describe(removed)}.")
+    print(f"Forgot {user_id} in {team_id}: removed {removed.describe()}.")
     return 0
 
 

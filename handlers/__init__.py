@@ -3,6 +3,7 @@
 from slack_bolt import App
 
 from handlers import (
+    admin,
     approvals,
     errors,
     home,
@@ -25,6 +26,7 @@ def register_listeners(app: App) -> None:
         tally_command,
         team_invites,
         approvals,
+        admin,
         home,
     ):
         surface.register(app)

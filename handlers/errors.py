@@ -25,16 +25,17 @@ def register(app: App) -> None:
     app.error(report_error)
 
 
-def reply_later(deps: Deps, respond: Respond, work: Callable[[], str]) -> None:
-    """Answer through the response_url once slow work (Web API lookups) is done, after the ack."""
+def reply_later(deps: Deps, respond: Respond, work: Callable[[], str | dict[str, Any]]) -> None:
+    """Answer through the response_url once slow work (Web API lookups) is done, after the ack;
+    `work` gives mrkdwn, or a whole message when it carries buttons."""
 
     def run() -> None:
         try:
-            text = work()
+            reply = work()
         except Exception as error:
             report_error(error, respond)
             return
-        respond(response_type="ephemeral", **message(text))
+        respond(response_type="ephemeral", **(reply if isinstance(reply, dict) else message(reply)))
 
     deps.defer(run)
 

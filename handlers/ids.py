@@ -22,6 +22,8 @@ class Action(StrEnum):
     TEAM_INVITE_DECLINE = "team_invite_decline"
     APPROVE = "approve_claim"
     REJECT = "reject_claim"
+    FORGET_CONFIRM = "forget_confirm"
+    FORGET_CANCEL = "forget_cancel"
 
 
 class Field(StrEnum):

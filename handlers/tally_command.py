@@ -7,6 +7,7 @@ from typing import Any
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
+from handlers.admin import answer_admin
 from handlers.deps import Deps
 from handlers.errors import reply_later
 from handlers.export import export_file
@@ -151,4 +152,5 @@ _LATER = {
     Ask.TEAM_REMOVE: remove_reps,
     Ask.WEEKS: rep_weeks,
     Ask.EXPORT: export_file,
+    Ask.ADMIN: answer_admin,
 }

@@ -19,6 +19,7 @@ class Ask(StrEnum):
     TEAM_REMOVE = "team remove"
     WEEKS = "weeks"  # /tally @rep [@rep…]
     EXPORT = "export"
+    ADMIN = "admin"
     UNKNOWN = "unknown"
 
 
@@ -46,6 +47,8 @@ COMMANDS = (
     "export",
     "export last week",
     "export month",
+    "admin",
+    "admin forget",
     "help",
 )
 _SIMPLE = {
@@ -55,6 +58,7 @@ _SIMPLE = {
     "away": Ask.AWAY,
     "plan": Ask.PLAN,
     "export": Ask.EXPORT,
+    "admin": Ask.ADMIN,
 }
 _TEAM = {"add": Ask.TEAM_ADD, "remove": Ask.TEAM_REMOVE}
 

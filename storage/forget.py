@@ -26,12 +26,40 @@ class Footprint:
     invites: int
     queued: int
     reps: int  # people whose manager they are
+    days_off: int = 0
 
     @property
     def empty(self) -> bool:
         return not (
-            self.member or self.entries or self.plans or self.invites or self.queued or self.reps
+            self.member
+            or self.entries
+            or self.plans
+            or self.invites
+            or self.queued
+            or self.reps
+            or self.days_off
         )
+
+    def describe(self) -> str:
+        """'12 entries, 2 account plans, 1 team invitation, 1 queued message, their membership;
+        3 reps lose their manager' — only what there is; the CLI and Slack both say it."""
+        parts = [
+            _counted(self.entries, "entry", "entries"),
+            _counted(self.plans, "account plan", "account plans"),
+            _counted(self.invites, "team invitation", "team invitations"),
+            _counted(self.queued, "queued message", "queued messages"),
+            _counted(self.days_off, "day off", "days off"),
+        ]
+        what = ", ".join(part for part in parts if part)
+        if self.member:
+            what = f"{what}, their membership" if what else "their membership"
+        if self.reps:
+            what += f"; {_counted(self.reps, 'rep loses', 'reps lose')} their manager"
+        return what or "nothing"
+
+
+def _counted(count: int, one: str, many: str) -> str:
+    return "" if not count else f"1 {one}" if count == 1 else f"{count} {many}"
 
 
 def footprint(session: Session, team_id: str, user_id: str) -> Footprint:
@@ -48,6 +76,7 @@ def footprint(session: Session, team_id: str, user_id: str) -> Footprint:
         invites=count(TeamInvite, _invite_involves(user_id)),
         queued=count(OutboxMessage, *_queued_for(user_id)),
         reps=count(Member, Member.manager_id == user_id),
+        days_off=count(TimeOff, TimeOff.user_id == user_id),
     )
 
 
