@@ -37,6 +37,7 @@ from handlers.nudges import nudges_due
 from handlers.reminders import reminder_drafts
 from scoring.weeks import iso_week_label, parse_iso_week
 from storage.db import BACKGROUND_WAITS, DatabaseUnavailable, make_session_factory, open_database
+from storage.team_settings import every_team_settings
 
 
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
@@ -108,20 +109,28 @@ def _digest(settings: Settings, args: argparse.Namespace) -> int:
     )
 
 
+def _teams_with_a_board(settings: Settings) -> bool:
+    sessions = make_session_factory(open_database(settings.database_url, waits=BACKGROUND_WAITS))
+    with sessions() as session:
+        return any(t.leaderboard_channel for t in every_team_settings(session).values())
+
+
 def _leaderboard(settings: Settings, args: argparse.Namespace) -> int:
     week = _week(args.week)
-    channels = args.channel or (
-        [settings.leaderboard_channel] if settings.leaderboard_channel else []
-    )
-    if not channels:
+    channels = args.channel or [None]  # None: each team's own, else TALLY_CONFIG's
+    default = settings.leaderboard_channel
+    if not (args.channel or default or _teams_with_a_board(settings)):
         raise SettingsError(
-            "No leaderboard channel: set leaderboard_channel in TALLY_CONFIG or pass --channel C…."
+            "No leaderboard channel: set leaderboard_channel in TALLY_CONFIG (or in /tally admin)"
+            " or pass --channel C…."
         )
     return _job(
         settings,
         f"leaderboards {week}",
         lambda session, _now: [
-            d for c in channels for d in leaderboards_for_week(session, settings.rules, c, week)
+            d
+            for c in channels
+            for d in leaderboards_for_week(session, settings.rules, c, week, default)
         ],
     )
 

@@ -20,6 +20,7 @@ from storage.db import BACKGROUND_WAITS, make_session_factory, open_database
 from storage.members import team_of
 from storage.models import Member
 from storage.sheet_rows import managers_called, members_for, workspaces
+from storage.team_settings import rules_for
 
 SETTINGS = ["DATABASE_URL", "TALLY_CONFIG", "LOG_LEVEL"]
 
@@ -47,23 +48,28 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             if args.team:
                 manager = _manager(session, args.team)
                 reps = team_of(session, manager.team_id, manager.user_id)
-                rows = gather(session, settings.rules, manager.team_id, weeks, reps)
+                rules = rules_for(session, settings.rules, manager.team_id)
+                rows = gather(session, rules, manager.team_id, weeks, reps)
             else:
+                teams = workspaces(session)
                 rows = [
                     row
-                    for team_id in workspaces(session)
+                    for team_id in teams
                     for row in gather(
                         session,
-                        settings.rules,
+                        rules_for(session, settings.rules, team_id),
                         team_id,
                         weeks,
                         members_for(session, team_id, weeks),
                     )
                 ]
+                # One workspace (the usual install): its own columns; several: the defaults'.
+                only = teams[0] if len(teams) == 1 else None
+                rules = rules_for(session, settings.rules, only) if only else settings.rules
     finally:
         engine.dispose()
     export = Export(weeks, rows)
-    data = export.file(settings.rules, fmt)
+    data = export.file(rules, fmt)
     if args.out is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

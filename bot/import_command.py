@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 from bot.app import utc_now, web_client
 from bot.settings import Settings, SettingsError
 from handlers.digest_changes import digest_changed
+from scoring.catalog import Catalog
 from scoring.sheet_import import (
     Logged,
     Problem,
@@ -50,6 +51,7 @@ from storage.sheet_import import (
     members_with_ids,
 )
 from storage.sheet_rows import workspaces
+from storage.team_settings import rules_for
 
 SETTINGS = ["DATABASE_URL", "TALLY_CONFIG", "LOG_LEVEL"]  # and the Slack two, said below
 _SLACK_NOTE = (
@@ -95,14 +97,25 @@ def read_file(path: Path) -> list[Sheet]:
         raise SettingsError(f"{path}: not an xlsx workbook Tally can read ({error}).") from None
 
 
+def _catalog(session: Session, settings: Settings) -> Catalog:
+    """One workspace (the usual install): its own points table; several: TALLY_CONFIG's."""
+    teams = workspaces(session)
+    return (
+        rules_for(session, settings.rules, teams[0]).catalog
+        if len(teams) == 1
+        else (settings.rules.catalog)
+    )
+
+
 def run(settings: Settings, args: argparse.Namespace) -> int:
     now = utc_now()
-    catalog = settings.rules.catalog
-    reading = read_sheets(args.file, read_file(Path(args.file)), catalog, now.date())
+    sheets = read_file(Path(args.file))
     engine = open_database(settings.database_url, waits=BACKGROUND_WAITS)
     try:
         sessions = make_session_factory(engine, read_only=args.dry_run)
         with sessions.begin() as session:
+            catalog = _catalog(session, settings)
+            reading = read_sheets(args.file, sheets, catalog, now.date())
             reps = _Reps(session, settings)
             placed = reps.place(reading.rows)
             logged = logged_outside_imports(session, list(placed))

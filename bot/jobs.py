@@ -238,15 +238,14 @@ def due_drafts(settings: Settings) -> DraftsFor:
 
     def drafts(session: Session, now: datetime) -> Iterator[Draft]:
         yield from due_digests(session, rules, schedules.digest, now)
-        if settings.leaderboard_channel:
-            yield from due_leaderboards(
-                session,
-                rules,
-                schedules.leaderboard,
-                settings.leaderboard_channel,
-                schedules.leaderboard_tz,
-                now,
-            )
+        yield from due_leaderboards(
+            session,
+            rules,
+            schedules.leaderboard,
+            settings.leaderboard_channel,
+            schedules.leaderboard_tz,
+            now,
+        )
         yield from reminder_drafts(session, schedules.reminders, now)
         yield from nudges_due(session, rules, schedules.nudges, now)
 

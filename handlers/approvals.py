@@ -67,7 +67,7 @@ def ask_approval(
     text = say(
         "approval_ask",
         rep_id=rep.user_id,
-        what=describe(deps.rules.catalog, entry),
+        what=describe(deps.rules_in(session, entry.team_id).catalog, entry),
         points=entry.points,
         day=day_text(entry),
         note=one_line(entry.note, NOTE_SHOWN),
@@ -159,7 +159,7 @@ def _refusal(
                 message(say("approval_refused", why="not_yours", rep_id=rep.user_id)), False
             )
         if entry.status != PENDING or entry.deleted_at is not None:
-            return _Outcome(_settled_reply(deps, entry), True)
+            return _Outcome(_settled_reply(deps, session, entry), True)
     return None
 
 
@@ -182,20 +182,20 @@ def _settle(
         if entry is None or rep is None:
             return _Outcome(message(say("approval_refused", why="gone")), False)
         if not review(session, entry, approve, user_id, reason, now):
-            return _Outcome(_settled_reply(deps, entry), True)
+            return _Outcome(_settled_reply(deps, session, entry), True)
         if approve:
             digest_changed(session, rep, entry.week, now)
         told = say(
             "approval_told",
             approved=approve,
             by=user_id,
-            what=describe(deps.rules.catalog, entry),
+            what=describe(deps.rules_in(session, entry.team_id).catalog, entry),
             points=entry.points,
             day=day_text(entry),
             reason=reason,
         )
         send = _queue(session, team_id, ANSWER, rep.user_id, entry, message(told), now)
-        reply = _settled_reply(deps, entry)
+        reply = _settled_reply(deps, session, entry)
     deps.send_now([send])
     return _Outcome(reply, True)
 
@@ -216,14 +216,14 @@ def _entry(session: Session, team_id: str, entry_id: int | None) -> Activity | N
     return entry if entry is not None and entry.team_id == team_id else None
 
 
-def _settled_reply(deps: Deps, entry: Activity) -> dict[str, Any]:
+def _settled_reply(deps: Deps, session: Session, entry: Activity) -> dict[str, Any]:
     text = say(
         "approval_settled",
         status=entry.status,
         undone=entry.deleted_at is not None,
         by=entry.reviewed_by,
         rep_id=entry.user_id,
-        what=describe(deps.rules.catalog, entry),
+        what=describe(deps.rules_in(session, entry.team_id).catalog, entry),
         points=entry.points,
         day=day_text(entry),
         reason=entry.review_reason,

@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from scoring.rules import ScoringRules
+from storage.team_settings import rules_for
 
 
 def run_now(work: Callable[[], None]) -> None:
@@ -25,10 +26,14 @@ class Deps:
 
     sessions: sessionmaker[Session]
     reads: sessionmaker[Session]  # read-only: never waits for SQLite's write lock
-    rules: ScoringRules
+    rules: ScoringRules  # TALLY_CONFIG's: every team's defaults (see `rules_in`)
     admins: frozenset[str]
     clock: Callable[[], datetime]
     # Runs work after the HTTP reply has gone back to Slack (a thread pool in production).
     defer: Callable[[Callable[[], None]], None] = run_now
     # Sends these outbox messages, (team_id, key), once queued: a reply's follow-ups.
     send_now: Callable[[Collection[tuple[str, str]]], None] = leave_to_clock
+
+    def rules_in(self, session: Session, team_id: str) -> ScoringRules:
+        """The team's rules: what its admins changed from Slack over TALLY_CONFIG's."""
+        return rules_for(session, self.rules, team_id)

@@ -26,6 +26,7 @@ from storage.outbox import (
     request_update,
     stale_messages,
 )
+from storage.team_settings import rules_for, slots_of
 from storage.time_off import DaysOff, days_off_between
 
 
@@ -130,14 +131,16 @@ def build_digests(
 ) -> Iterator[Draft]:
     """Many managers' digests, a chunk of managers at a time: five queries per chunk (reps,
     both weeks' rows, plans, zones, days off), so a Friday costs what the number of reps does,
-    and memory stays that of one chunk however large the workspace."""
+    and memory stays that of one chunk however large the workspace. `rules` are the defaults;
+    each team's own are read here."""
     by_team: dict[str, list[tuple[Member, str]]] = {}
     for manager, week in wanted:
         by_team.setdefault(manager.team_id, []).append((manager, week))
     for team_id, team_group in by_team.items():
+        own = rules_for(session, rules, team_id)
         for start in range(0, len(team_group), MANAGERS_PER_CHUNK):
             yield from _chunk(
-                session, rules, team_id, team_group[start : start + MANAGERS_PER_CHUNK], now
+                session, own, team_id, team_group[start : start + MANAGERS_PER_CHUNK], now
             )
 
 
@@ -181,8 +184,9 @@ def due_digests(
 ) -> Iterator[Draft]:
     """Digests whose Friday moment has passed in each manager's zone and that aren't queued yet."""
     due = []
+    slot_of = slots_of(session, "digest", slot)
     for manager in managers(session):
-        occurrence = due_weekly(slot, now.astimezone(zone(manager.tz)))
+        occurrence = due_weekly(slot_of(manager.team_id), now.astimezone(zone(manager.tz)))
         if occurrence is not None:
             due.append((manager, iso_week_label(occurrence.date())))
     queued = queued_keys(session, {m.team_id for m, _ in due}, KIND, {week for _, week in due})

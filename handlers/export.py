@@ -151,12 +151,13 @@ def export_file(deps: Deps, client: WebClient, team_id: str, user_id: str, text:
         return say("export_refused")
     with deps.reads() as session:
         members = members_for(session, team_id, weeks, **scope)
-        export = Export(weeks, gather(session, deps.rules, team_id, weeks, members))
+        rules = deps.rules_in(session, team_id)
+        export = Export(weeks, gather(session, rules, team_id, weeks, members))
     channel = client.conversations_open(users=user_id)["channel"]["id"]
     filename = export.filename(fmt)
     client.files_upload_v2(
         channel=channel,
-        file=export.file(deps.rules, fmt),
+        file=export.file(rules, fmt),
         filename=filename,
         title=filename,
         initial_comment=say("export_file", title=export.title, whose=whose, reps=len(members)),

@@ -32,8 +32,9 @@ def publish_home(
 def _publish(deps: Deps, client: WebClient, team_id: str, user_id: str) -> None:
     member = member_with_profile(deps, client, team_id, user_id)
     with deps.reads() as session:
-        report = week_report(session, deps.rules, member, deps.clock())
-    blocks = sections(say("week", report=report, whose=None, window=deps.rules.goal_window))
+        rules = deps.rules_in(session, team_id)
+        report = week_report(session, rules, member, deps.clock())
+    blocks = sections(say("week", report=report, whose=None, window=rules.goal_window))
     blocks.append(
         ActionsBlock(
             elements=[

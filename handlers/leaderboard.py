@@ -14,6 +14,7 @@ from scoring.tally import rank_totals
 from scoring.weeks import iso_week_label, parse_iso_week, zone
 from storage.activities import teams_active_in, totals_between, week_totals
 from storage.outbox import Draft, find_message
+from storage.team_settings import every_team_settings, rules_for, settings_of
 from storage.time_off import days_off_between
 
 KIND = "leaderboard"
@@ -84,23 +85,50 @@ def leaderboard_draft(
 
 
 def leaderboards_for_week(
-    session: Session, rules: ScoringRules, channel: str, week: str
+    session: Session,
+    rules: ScoringRules,
+    channel: str | None,
+    week: str,
+    default: str | None = None,
 ) -> list[Draft]:
+    """Every active team's board for `week` in `channel`; with None, in the team's own channel
+    (its admins' choice, else `default`), and none for a team that has neither."""
     drafts = (
-        leaderboard_draft(session, rules, t, channel, week) for t in teams_active_in(session, week)
+        _board(session, rules, team_id, week, channel, default)
+        for team_id in teams_active_in(session, week)
     )
     return [d for d in drafts if d is not None]
 
 
+def _board(
+    session: Session,
+    rules: ScoringRules,
+    team_id: str,
+    week: str,
+    forced: str | None,
+    default: str | None,
+) -> Draft | None:
+    where = forced or settings_of(session, team_id).leaderboard_channel or default
+    if where is None:
+        return None
+    return leaderboard_draft(session, rules_for(session, rules, team_id), team_id, where, week)
+
+
 def due_leaderboards(
-    session: Session, rules: ScoringRules, slot: Slot, channel: str, tz: str, now: datetime
+    session: Session, rules: ScoringRules, slot: Slot, channel: str | None, tz: str, now: datetime
 ) -> list[Draft]:
-    occurrence = due_weekly(slot, now.astimezone(zone(tz)))
-    if occurrence is None:
-        return []
-    week = iso_week_label(occurrence.date())
-    return [
-        d
-        for d in leaderboards_for_week(session, rules, channel, week)
-        if find_message(session, d.team_id, d.key) is None
-    ]
+    """Boards whose moment has passed in `tz`: TALLY_CONFIG's `slot` for most teams, their own
+    time for teams whose admins set one (a small table, read once a tick)."""
+    local = now.astimezone(zone(tz))
+    due: dict[str, str] = {}  # team -> week
+    if (occurrence := due_weekly(slot, local)) is not None:
+        week = iso_week_label(occurrence.date())
+        due = dict.fromkeys(teams_active_in(session, week), week)
+    for team_id, own in every_team_settings(session).items():
+        occurrence = due_weekly(own.slot("leaderboard", slot), local)
+        if occurrence is None:
+            due.pop(team_id, None)
+        else:
+            due[team_id] = iso_week_label(occurrence.date())
+    drafts = (_board(session, rules, t, week, None, channel) for t, week in sorted(due.items()))
+    return [d for d in drafts if d is not None and find_message(session, d.team_id, d.key) is None]

@@ -38,7 +38,9 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
     team_id, user_id = command["team_id"], command["user_id"]
     word = text.lower()
     if word == "help":
-        catalog, goal = deps.rules.catalog, deps.rules.weekly_goal
+        with deps.reads() as session:
+            rules = deps.rules_in(session, team_id)
+        catalog, goal = rules.catalog, rules.weekly_goal
         ack(response_type="ephemeral", **message(say("log_help", catalog=catalog, goal=goal)))
         return
     if word not in ("", "undo"):
@@ -57,9 +59,11 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
     if not text:
         ack()
         today = local_date(deps.clock(), member.tz)
+        with deps.reads() as session:
+            catalog = deps.rules_in(session, team_id).catalog
         client.views_open(
             trigger_id=command["trigger_id"],
-            view=log_modal(deps.rules.catalog, today, channel_id=command.get("channel_id")),
+            view=log_modal(catalog, today, channel_id=command.get("channel_id")),
         )
         return
     if word == "undo":
@@ -76,7 +80,8 @@ def _log_text(
 ) -> dict[str, Any]:
     """The receipt; `sends` gets the outbox messages to send once the transaction commits."""
     try:
-        parsed = parse_log_text(text, deps.rules.catalog, local_date(deps.clock(), member.tz))
+        catalog = deps.rules_in(session, member.team_id).catalog
+        parsed = parse_log_text(text, catalog, local_date(deps.clock(), member.tz))
     except LogParseError as error:
         return message(say("parse_error", message=error.message))
     logged = record_entry(
@@ -93,6 +98,7 @@ def _undo_latest(deps: Deps, team_id: str, user_id: str) -> dict[str, Any]:
         if entry is None:
             return message(say("nothing_to_undo"))
         member = get_member(session, team_id, user_id)
-        report = week_report(session, deps.rules, member, now)
+        rules = deps.rules_in(session, team_id)
+        report = week_report(session, rules, member, now)
         digest_changed(session, member, entry.week, now)
-    return undone_message(deps, entry, report)
+    return undone_message(rules, entry, report)

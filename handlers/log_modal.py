@@ -136,11 +136,13 @@ def open_from_message(ack: Ack, shortcut: dict[str, Any], client: WebClient, dep
     text = to_plain(shortcut.get("message", {}).get("text", ""))
     member = member_with_profile(deps, client, shortcut["team"]["id"], shortcut["user"]["id"])
     today = local_date(deps.clock(), member.tz)
-    guess = guess_from_message(text, deps.rules.catalog)
+    with deps.reads() as session:
+        catalog = deps.rules_in(session, member.team_id).catalog
+    guess = guess_from_message(text, catalog)
     client.views_open(
         trigger_id=shortcut["trigger_id"],
         view=log_modal(
-            deps.rules.catalog,
+            catalog,
             today,
             channel_id=shortcut.get("channel", {}).get("id"),
             source="shortcut",
@@ -158,9 +160,11 @@ def open_from_home(
 ) -> None:
     ack()
     member = member_with_profile(deps, client, context.team_id, context.user_id)
+    with deps.reads() as session:
+        catalog = deps.rules_in(session, member.team_id).catalog
     client.views_open(
         trigger_id=body["trigger_id"],
-        view=log_modal(deps.rules.catalog, local_date(deps.clock(), member.tz)),
+        view=log_modal(catalog, local_date(deps.clock(), member.tz)),
     )
 
 
@@ -240,7 +244,9 @@ def submit_log(
     team_id, user_id = context.team_id, context.user_id
     member = member_with_profile(deps, client, team_id, user_id)
     today = local_date(deps.clock(), member.tz)
-    parsed, errors = read_form(view["state"]["values"], deps.rules.catalog, today)
+    with deps.reads() as session:
+        catalog = deps.rules_in(session, team_id).catalog
+    parsed, errors = read_form(view["state"]["values"], catalog, today)
     if parsed is None:
         ack(response_action="errors", errors=errors)
         return

@@ -18,6 +18,7 @@ from storage.activities import week_totals
 from storage.members import onboarding_reps
 from storage.models import Member
 from storage.outbox import Draft, queued_keys
+from storage.team_settings import rules_for, slots_of
 from storage.time_off import DaysOff, days_off_between
 
 KIND = "nudge"
@@ -69,13 +70,14 @@ def nudges_due(
     at the slot's time for a past day, and for a day that hasn't begun in their zone, as of
     that morning, when the nudge is queued to go out."""
     due = []
+    slot_of = slots_of(session, "nudges", slot)
     for rep in onboarding_reps(session):
         local = now.astimezone(zone(rep.tz))
-        if on_schedule and due_today(slot, local) is None:
+        if on_schedule and due_today(slot_of(rep.team_id), local) is None:
             continue
         moment = local
         if day is not None and day < local.date():
-            moment = datetime.combine(day, slot.at, tzinfo=local.tzinfo)
+            moment = datetime.combine(day, slot_of(rep.team_id).at, tzinfo=local.tzinfo)
         elif day is not None and day > local.date():
             moment = datetime.combine(day, WORK_STARTS, tzinfo=local.tzinfo)
         due.append((rep, moment))
@@ -95,7 +97,8 @@ def nudges_due(
         total = week_totals(session, rep.team_id, week, [rep.user_id]).get(rep.user_id, 0)
         mix = recent_mix(session, rep, week)
         days_off = away.get(rep.team_id, {}).get(rep.user_id, set())
-        if draft := nudge_draft(rules, rep, total, moment, mix, days_off):
+        own = rules_for(session, rules, rep.team_id)
+        if draft := nudge_draft(own, rep, total, moment, mix, days_off):
             drafts.append(replace(draft, not_before=moment) if moment > now else draft)
     return drafts
 

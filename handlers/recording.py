@@ -19,6 +19,7 @@ from handlers.render import message, say
 from handlers.reports import WeekReport, week_report
 from handlers.slack_text import one_line
 from scoring.parser import ParsedLog
+from scoring.rules import ScoringRules
 from scoring.weeks import happened_at, iso_week_label, local_date
 from storage.activities import (
     COUNTED,
@@ -38,6 +39,7 @@ class Logged:
     entry: Activity
     duplicate_seconds: int | None
     report: WeekReport
+    what: str  # the entry in words, by the team's catalog
     approver: str | None = None  # who approves a pending entry
     to_send: list[tuple[str, str]] = field(default_factory=list)  # outbox (team, key) after commit
 
@@ -54,6 +56,7 @@ def record_entry(
 ) -> Logged:
     """Within the caller's transaction: insert (once per key), look for a twin, read the week."""
     now = deps.clock()
+    rules = deps.rules_in(session, member.team_id)
     when = happened_at(parsed.day, member.tz, now)
     day = local_date(when, member.tz)
     new = NewActivity(
@@ -71,11 +74,11 @@ def record_entry(
         source=source,
         logged_by=logged_by,
         idempotency_key=key,
-        status=PENDING if parsed.activity.key in deps.rules.needs_approval else COUNTED,
+        status=PENDING if parsed.activity.key in rules.needs_approval else COUNTED,
     )
     entry, created = record_activity(session, new, now)
     twin = find_recent_duplicate(session, entry, since=entry.created_at - DUPLICATE_WINDOW)
-    report = week_report(session, deps.rules, member, now)
+    report = week_report(session, rules, member, now)
     send = None
     if created and entry.status == PENDING:
         send = ask_approval(deps, session, member, entry, now)
@@ -83,7 +86,8 @@ def record_entry(
         digest_changed(session, member, entry.week, now)
     seconds = int((entry.created_at - twin.created_at).total_seconds()) if twin else None
     approver = approver_of(deps, session, member) if entry.status == PENDING else None
-    return Logged(entry, seconds, report, approver, [send] if send else [])
+    what = describe(rules.catalog, entry)
+    return Logged(entry, seconds, report, what, approver, [send] if send else [])
 
 
 def idempotency_key(surface: str, user_id: str, request_id: str) -> str:
@@ -104,7 +108,7 @@ def logged_message(deps: Deps, logged: Logged) -> dict[str, Any]:
     other_week = entry.week if entry.week != logged.report.week else None
     text = say(
         "logged",
-        what=describe(deps.rules.catalog, entry),
+        what=logged.what,
         points=entry.points,
         note=one_line(entry.note, NOTE_SHOWN),
         amount=deal_text(entry),
@@ -119,11 +123,11 @@ def logged_message(deps: Deps, logged: Logged) -> dict[str, Any]:
     return message(text, buttons=[undo_button(entry.id)])
 
 
-def undone_message(deps: Deps, entry: Activity, report: WeekReport) -> dict[str, Any]:
+def undone_message(rules: ScoringRules, entry: Activity, report: WeekReport) -> dict[str, Any]:
     note = one_line(entry.note, NOTE_SHOWN)
     text = say(
         "undone",
-        what=describe(deps.rules.catalog, entry),
+        what=describe(rules.catalog, entry),
         points=entry.points,
         note=note,
         report=report,

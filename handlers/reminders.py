@@ -32,6 +32,7 @@ from scoring.weeks import zone
 from storage.models import AccountPlan, Member
 from storage.outbox import Draft, queued_keys
 from storage.plans import all_plans, cadence_of, plans_of_owners
+from storage.team_settings import slots_of
 
 KIND = "plan_reminder"
 REMINDER_SLOT = Slot(weekday=None, at=time(9))  # weekdays 09:00 in the owner's zone
@@ -79,9 +80,10 @@ def reminder_drafts(
         days = {now.astimezone(zone(tz)).date().isoformat() for tz in zones.values()}
         queued = queued_keys(session, {t for t, _ in owners}, KIND, days | {now.date().isoformat()})
     drafts = []
+    slot_of = slots_of(session, "reminders", slot) if slot is not None else None
     for (team, owner_id), owned in groupby(plans, key=lambda p: (p.team_id, p.owner_id)):
         local = now.astimezone(zone(zones.get((team, owner_id))))
-        if slot is not None and due_today(slot, local) is None:
+        if slot_of is not None and due_today(slot_of(team), local) is None:
             continue
         today = day or local.date()
         if (team, f"{KIND}:{owner_id}:{today.isoformat()}") in queued:

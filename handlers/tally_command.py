@@ -75,15 +75,17 @@ def answer_tally(
 
 def own_week(deps: Deps, member: Member) -> str:
     with deps.reads() as session:
-        report = week_report(session, deps.rules, member, deps.clock())
-    return say("week", report=report, whose=None, window=deps.rules.goal_window)
+        rules = deps.rules_in(session, member.team_id)
+        report = week_report(session, rules, member, deps.clock())
+    return say("week", report=report, whose=None, window=rules.goal_window)
 
 
 def board(deps: Deps, member: Member, period: str) -> str:
     today = local_date(deps.clock(), member.tz)
     try:
         with deps.reads() as session:
-            return board_for(session, deps.rules, member.team_id, period, today)
+            rules = deps.rules_in(session, member.team_id)
+            return board_for(session, rules, member.team_id, period, today)
     except PeriodError as error:
         return quoted_literally(str(error))
 
@@ -106,8 +108,9 @@ def team_week(deps: Deps, manager: Member) -> str:
     week = iso_week_label(local_date(now, manager.tz))
     with deps.reads() as session:
         reps = team_of(session, manager.team_id, manager.user_id)
-        reports = team_reports(session, deps.rules, reps, now, week)
-    return say("team", week=week, reports=reports, goal=deps.rules.weekly_goal)
+        rules = deps.rules_in(session, manager.team_id)
+        reports = team_reports(session, rules, reps, now, week)
+    return say("team", week=week, reports=reports, goal=rules.weekly_goal)
 
 
 def rep_weeks(deps: Deps, client: WebClient, team_id: str, user_id: str, text: str) -> str:
@@ -142,8 +145,9 @@ def rep_week(deps: Deps, client: WebClient, caller: Member, rep_id: str) -> str:
     except (NotAPerson, SlackSilent) as error:
         return why_not_counted(error)
     with deps.reads() as session:
-        report = week_report(session, deps.rules, rep, deps.clock())
-    return say("week", report=report, whose=rep_id, window=deps.rules.goal_window)
+        rules = deps.rules_in(session, rep.team_id)
+        report = week_report(session, rules, rep, deps.clock())
+    return say("week", report=report, whose=rep_id, window=rules.goal_window)
 
 
 _LATER = {

@@ -50,16 +50,17 @@ def answer_away(deps: Deps, member: Member, rest: str) -> Mrkdwn:
         else:
             changed = mark_days_off(session, team_id, user_id, away.days, now)
         this_week = days_off_between(session, team_id, monday, friday, [user_id])
+        rules = deps.rules_in(session, team_id)
         for week in sorted({iso_week_label(day) for day in changed}):
             digest_changed(session, member, week, now)  # its goal changed
-    goal = deps.rules.week_goal(monday, this_week.get(user_id, set()))
+    goal = rules.week_goal(monday, this_week.get(user_id, set()))
     return say(
         "away_done",
         back=away.back,
         asked=span_label(away.first, away.last),
         changed=_spans(changed),
         goal=goal,
-        full_goal=deps.rules.weekly_goal,
+        full_goal=rules.weekly_goal,
     )
 
 

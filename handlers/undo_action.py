@@ -40,7 +40,8 @@ def undo_entry(
             entry = undo_activity(session, team_id, user_id, entry_id, now)
             member = get_member(session, team_id, user_id)
             if entry is not None and member is not None:
-                reply = undone_message(deps, entry, week_report(session, deps.rules, member, now))
+                rules = deps.rules_in(session, team_id)
+                reply = undone_message(rules, entry, week_report(session, rules, member, now))
                 digest_changed(session, member, entry.week, now)
     if body.get("container", {}).get("type") == "view":
         client.views_update(view_id=body["view"]["id"], view=result_view(reply["blocks"], "Undone"))

@@ -37,6 +37,7 @@ class ActivityType:
     singular: str = ""
     plural: str = ""
     suggest: bool = True  # whether pace suggestions may ask for more of it
+    retired: bool = False  # no longer loggable; past entries keep its label and column
 
     def __post_init__(self) -> None:
         if not isinstance(self.key, str) or not words(self.key):
@@ -52,6 +53,8 @@ class ActivityType:
             raise ValueError(f"Activity `{self.key}`: singular and plural must be text.")
         if not isinstance(self.suggest, bool):
             raise ValueError(f"Activity `{self.key}`: suggest must be true or false.")
+        if not isinstance(self.retired, bool):
+            raise ValueError(f"Activity `{self.key}`: retired must be true or false.")
         if not isinstance(self.aliases, tuple):
             raise ValueError(f"Activity `{self.key}`: aliases must be a tuple of names.")
         for alias in self.aliases:
@@ -74,13 +77,16 @@ class ActivityType:
 
 @dataclass(frozen=True)
 class Catalog:
-    """The activity types in display order; no two types may answer to the same name."""
+    """The activity types in display order; no two loggable types may answer to the same name.
+
+    Iterating gives what a rep can log today; `every` adds retired types, whose entries still
+    show in past weeks and in the sheet."""
 
     types: tuple[ActivityType, ...]
     _by_key: dict[str, ActivityType] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if not self.types:
+        if not any(not activity.retired for activity in self.types):
             raise ValueError("The activity catalog is empty: list at least one activity.")
         by_key: dict[str, ActivityType] = {}
         owner: dict[tuple[str, ...], str] = {}
@@ -88,7 +94,7 @@ class Catalog:
             if activity.key in by_key:
                 raise ValueError(f"Activity `{activity.key}` is listed twice.")
             by_key[activity.key] = activity
-            for name in activity.names:
+            for name in () if activity.retired else activity.names:
                 other = owner.setdefault(name, activity.key)
                 if other != activity.key:
                     raise ValueError(
@@ -99,13 +105,17 @@ class Catalog:
 
     @cached_property
     def by_name(self) -> dict[tuple[str, ...], ActivityType]:
-        return {name: activity for activity in self.types for name in activity.names}
+        return {name: activity for activity in self for name in activity.names}
 
     def get(self, key: str) -> ActivityType | None:
         return self._by_key.get(key)
 
+    @property
+    def every(self) -> tuple[ActivityType, ...]:
+        return self.types
+
     def __iter__(self) -> Iterator[ActivityType]:
-        return iter(self.types)
+        return (activity for activity in self.types if not activity.retired)
 
 
 def _sop(

@@ -158,7 +158,7 @@ def rep_weeks(
 def activity_columns(catalog: Catalog, weeks: Iterable[RepWeek]) -> list[tuple[str, str]]:
     """(key, header) of each count column: the catalog's order and labels, then any key since
     dropped from the catalog that still has entries, under the key itself (as `/tally` shows it)."""
-    columns = [(activity.key, activity.label) for activity in catalog]
+    columns = [(activity.key, activity.label) for activity in catalog.every]
     known = {key for key, _ in columns}
     retired = sorted({key for week in weeks for key in week.counts} - known)
     return columns + [(key, key) for key in retired]

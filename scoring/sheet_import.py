@@ -406,7 +406,8 @@ def _role(name: tuple[str, ...]) -> str | None:
 
 
 def _activity(catalog: Catalog, name: tuple[str, ...]) -> ActivityType | None:
-    """By label, key or alias, as written or in the singular (`Outbound calls`)."""
+    """By label, key or alias, as written or in the singular (`Outbound calls`); a retired
+    activity's column still reads, since old sheets have it."""
     found = catalog.by_name.get(name)
     if found is not None:
         return found
@@ -414,7 +415,7 @@ def _activity(catalog: Catalog, name: tuple[str, ...]) -> ActivityType | None:
     return next(
         (
             activity
-            for activity in catalog
+            for activity in catalog.every
             for known in activity.names
             if tuple(_singular(word) for word in known) == singular
         ),

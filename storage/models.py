@@ -188,3 +188,31 @@ class OutboxMessage(Base):
     editable_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
+
+
+class TeamSettingsRow(Base):
+    """A team's settings changed from Slack (JSON of scoring.team_settings.TeamSettings)."""
+
+    __tablename__ = "team_settings"
+    __table_args__ = (UniqueConstraint("team_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SLACK_ID)
+    settings: Mapped[str] = mapped_column(Text, default="{}")
+    updated_by: Mapped[str] = mapped_column(SLACK_ID)
+    updated_at: Mapped[datetime]
+
+
+class SettingsChange(Base):
+    """One line of `/tally admin log`: who changed what, from what to what, and when."""
+
+    __tablename__ = "settings_changes"
+    __table_args__ = (Index(None, "team_id", "changed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SLACK_ID)
+    user_id: Mapped[str] = mapped_column(SLACK_ID)
+    what: Mapped[str] = mapped_column(String(255))
+    was: Mapped[str] = mapped_column(Text)
+    now: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime]

@@ -28,6 +28,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
     inspect,
     text,
 )
@@ -202,7 +203,16 @@ def _row(table: Table, step: int, n: int) -> dict[str, object]:
         if column.primary_key and column.autoincrement in (True, "auto"):
             continue  # the database numbers rows, as it does for the app
         row[column.name] = None if column.nullable and n == 0 else _value(column, step, n)
+    if _unique_alone(table, "team_id"):  # one row per workspace: each row its own workspace
+        row["team_id"] = f"T{step}X{n}"
     return row
+
+
+def _unique_alone(table: Table, name: str) -> bool:
+    return any(
+        isinstance(c, UniqueConstraint) and [col.name for col in c.columns] == [name]
+        for c in table.constraints
+    )
 
 
 def _lost(before: Rows, after: Rows) -> list[str]:
