@@ -16,6 +16,7 @@ from bot.delivery import Deliverer
 from bot.settings import Settings
 from handlers import register_listeners
 from handlers.deps import Deps
+from scoring.team_settings import SCHEDULED
 from storage.db import make_session_factory
 
 log = logging.getLogger(__name__)
@@ -82,6 +83,8 @@ def create_app(
         clock=clock,
         defer=defer,
         send_now=send_now,
+        slots={name: getattr(settings.schedules, name) for name in SCHEDULED},
+        leaderboard_channel=settings.leaderboard_channel,
     )
     # Listeners answer in the request's own thread and hand slow work to `defer`: no thread
     # hop and no polling for the ack on the hot path.

@@ -4,6 +4,7 @@ from slack_bolt import App
 
 from handlers import (
     admin,
+    admin_settings,
     approvals,
     errors,
     home,
@@ -27,6 +28,7 @@ def register_listeners(app: App) -> None:
         team_invites,
         approvals,
         admin,
+        admin_settings,
         home,
     ):
         surface.register(app)

@@ -1,5 +1,5 @@
-"""`/tally admin …`: what only admins do from Slack — for now, forgetting a person, after they
-saw what goes and pressed **Forget** (the same removal as `tally forget`)."""
+"""`/tally admin …`: what only admins do from Slack — the settings form and its log, and
+forgetting a person after they saw what goes and pressed **Forget** (as `tally forget` does)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import ButtonElement
 
+from handlers.admin_settings import open_settings, settings_log
 from handlers.deps import Deps
 from handlers.ids import Action
 from handlers.people import confirmed_admin, member_with_profile, parse_mentions
@@ -22,14 +23,21 @@ def register(app: App) -> None:
 
 
 def answer_admin(
-    deps: Deps, client: WebClient, team_id: str, user_id: str, rest: str
-) -> dict[str, Any]:
-    """Admins get what they asked for; everyone else one refusal, whatever they typed."""
+    deps: Deps, client: WebClient, team_id: str, user_id: str, rest: str, trigger_id: str = ""
+) -> dict[str, Any] | None:
+    """Admins get what they asked for; everyone else one refusal, whatever they typed. None:
+    the settings form opened, and nothing more needs saying."""
     caller = member_with_profile(deps, client, team_id, user_id)
     if not confirmed_admin(deps, client, caller):
         return message(say("admin_refused"))
     words = rest.split()
-    if not words or words[0].lower() != "forget":
+    asked = [word.lower() for word in words[:2]]
+    if asked in ([], ["settings"]):
+        problem = open_settings(deps, client, team_id, trigger_id)
+        return message(problem) if problem else None
+    if asked == ["log"]:
+        return settings_log(deps, team_id, caller.tz)
+    if asked[0] != "forget":
         return message(say("admin_help", asked_forget=False))
     mentions = parse_mentions(" ".join(words[1:]))
     if len(mentions.user_ids) != 1 or mentions.unresolved or mentions.rest:

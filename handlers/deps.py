@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from scoring.rules import ScoringRules
+from scoring.schedule import Slot
+from scoring.team_settings import Defaults
 from storage.team_settings import rules_for
 
 
@@ -33,6 +35,13 @@ class Deps:
     defer: Callable[[Callable[[], None]], None] = run_now
     # Sends these outbox messages, (team_id, key), once queued: a reply's follow-ups.
     send_now: Callable[[Collection[tuple[str, str]]], None] = leave_to_clock
+    # TALLY_CONFIG's schedule and board channel, which a team's admins may change from Slack.
+    slots: Mapping[str, Slot] = field(default_factory=dict)
+    leaderboard_channel: str | None = None
+
+    @property
+    def defaults(self) -> Defaults:
+        return Defaults(self.rules, self.slots, self.leaderboard_channel)
 
     def rules_in(self, session: Session, team_id: str) -> ScoringRules:
         """The team's rules: what its admins changed from Slack over TALLY_CONFIG's."""

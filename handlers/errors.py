@@ -25,15 +25,20 @@ def register(app: App) -> None:
     app.error(report_error)
 
 
-def reply_later(deps: Deps, respond: Respond, work: Callable[[], str | dict[str, Any]]) -> None:
+def reply_later(
+    deps: Deps, respond: Respond, work: Callable[[], str | dict[str, Any] | None]
+) -> None:
     """Answer through the response_url once slow work (Web API lookups) is done, after the ack;
-    `work` gives mrkdwn, or a whole message when it carries buttons."""
+    `work` gives mrkdwn, a whole message when it carries buttons, or None when it answered
+    another way (a modal it opened)."""
 
     def run() -> None:
         try:
             reply = work()
         except Exception as error:
             report_error(error, respond)
+            return
+        if reply is None:
             return
         respond(response_type="ephemeral", **(reply if isinstance(reply, dict) else message(reply)))
 

@@ -11,6 +11,7 @@ class Callback(StrEnum):
     LOG_MODAL = "log_modal"
     LOG_SHORTCUT = "log_activity"
     REJECT_MODAL = "reject_claim"
+    SETTINGS_MODAL = "team_settings"
 
 
 class Action(StrEnum):
@@ -34,6 +35,19 @@ class Field(StrEnum):
     DAY = "day"
     NOTE = "note"
     AMOUNT = "amount"
+
+
+class SettingsField(StrEnum):
+    """The settings modal's fixed inputs (each activity's points and each time add their own)."""
+
+    GOAL = "weekly_goal"
+    FIRST_WEEK = "goal_first_week"
+    LAST_WEEK = "goal_last_week"
+    BOARD_CHANNEL = "leaderboard_channel"
+    RETIRED = "retired"
+    NEW_LABEL = "new_activity_label"
+    NEW_POINTS = "new_activity_points"
+    NEW_ALIASES = "new_activity_aliases"
 
 
 def row_id(value: object) -> int | None:

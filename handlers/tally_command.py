@@ -59,6 +59,13 @@ def answer_tally(
         rest = route.rest
         reply_later(deps, respond, lambda: later(deps, client, team_id, user_id, rest))
         return
+    if route.ask is Ask.ADMIN:
+        ack()  # the admin check may ask Slack; the settings form opens with the trigger_id
+        rest, trigger_id = route.rest, command.get("trigger_id", "")
+        reply_later(
+            deps, respond, lambda: answer_admin(deps, client, team_id, user_id, rest, trigger_id)
+        )
+        return
     caller = member_with_profile(deps, client, team_id, user_id)
     if route.ask is Ask.BOARD:
         reply = board(deps, caller, route.rest)
@@ -156,5 +163,4 @@ _LATER = {
     Ask.TEAM_REMOVE: remove_reps,
     Ask.WEEKS: rep_weeks,
     Ask.EXPORT: export_file,
-    Ask.ADMIN: answer_admin,
 }

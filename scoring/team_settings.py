@@ -112,10 +112,21 @@ def _overlay(defaults: ScoringRules, text: str) -> ScoringRules:
     )
 
 
+@dataclass(frozen=True)
+class Defaults:
+    """What TALLY_CONFIG says, for every team that changed nothing."""
+
+    rules: ScoringRules
+    slots: Mapping[str, Slot]  # SCHEDULED name -> slot
+    leaderboard_channel: str | None = None
+
+
 def changes(
-    before: TeamSettings, after: TeamSettings, old: ScoringRules, new: ScoringRules
+    before: TeamSettings, after: TeamSettings, defaults: Defaults
 ) -> list[tuple[str, str, str]]:
-    """(what, was, now) for each setting an admin changed, in words for the audit log."""
+    """(what, was, now) for each setting an admin changed, in words for the audit log; values
+    are what was in force, a default included."""
+    old, new = before.rules(defaults.rules), after.rules(defaults.rules)
     found: list[tuple[str, str, str]] = []
 
     def note(what: str, was: object, now: object) -> None:
@@ -124,9 +135,15 @@ def changes(
 
     note("Weekly goal", old.weekly_goal, new.weekly_goal)
     note("Goal weeks", "{}–{}".format(*old.goal_window), "{}–{}".format(*new.goal_window))
-    note("Leaderboard channel", before.leaderboard_channel, after.leaderboard_channel)
+    channel = defaults.leaderboard_channel
+    note(
+        "Leaderboard channel",
+        before.leaderboard_channel or channel,
+        after.leaderboard_channel or channel,
+    )
     for name in SCHEDULED:
-        note(f"{name.capitalize()} time", before.schedule.get(name), after.schedule.get(name))
+        default = defaults.slots[name]
+        note(f"{name.capitalize()} time", before.slot(name, default), after.slot(name, default))
     for activity in new.catalog.every:
         was = old.catalog.get(activity.key)
         if was is None:
@@ -143,7 +160,7 @@ def _state(activity: ActivityType) -> str:
 
 def _shown(value: object) -> str:
     if value is None:
-        return "default"
+        return "none"
     if isinstance(value, Slot):
         return value.describe()
     return str(value)

@@ -38,15 +38,20 @@ def save_settings(
     team_id: str,
     user_id: str,
     settings: TeamSettings,
-    lines: list[tuple[str, str, str]],
+    describe: Callable[[TeamSettings, TeamSettings], list[tuple[str, str, str]]],
     now: datetime,
-) -> None:
-    """Two admins saving at once: the later save wins whole, and both are in the log."""
+) -> list[tuple[str, str, str]]:
+    """Two admins saving at once: the later save wins whole, and each logs what it changed
+    from what was in force when it saved (`describe(before, after)`); nothing changed, nothing
+    written."""
     row, _ = insert_once(
         session,
         TeamSettingsRow(team_id=team_id, settings="{}", updated_by=user_id, updated_at=now),
         lambda: _row(session, team_id, for_update=True),
     )
+    lines = describe(TeamSettings.from_json(row.settings), settings)
+    if not lines:
+        return []
     row.settings, row.updated_by, row.updated_at = settings.to_json(), user_id, now
     session.add_all(
         SettingsChange(
@@ -54,6 +59,7 @@ def save_settings(
         )
         for what, was, new in lines
     )
+    return lines
 
 
 def recent_changes(session: Session, team_id: str, limit: int) -> list[SettingsChange]:

@@ -17,6 +17,8 @@ _STATE_KEYS = {
     "number_input": ("value", "initial_value"),
     "datepicker": ("selected_date", "initial_date"),
     "users_select": ("selected_user", "initial_user"),
+    "conversations_select": ("selected_conversation", "initial_conversation"),
+    "multi_static_select": ("selected_options", "initial_options"),
 }
 
 
@@ -95,6 +97,11 @@ def state_of(element: dict[str, Any], chosen: str | None) -> dict[str, Any]:
         return {"type": element["type"], state_key: element.get(initial_key)}
     if state_key == "selected_option":
         return {"type": element["type"], state_key: _option(element, chosen)}
+    if state_key == "selected_options":  # `chosen` is comma-separated; "" clears them all
+        picked = [_option(element, value) for value in chosen.split(",") if value]
+        return {"type": element["type"], state_key: picked}
+    if chosen == "" and state_key != "value":
+        return {"type": element["type"], state_key: None}  # a select the user cleared
     return {"type": element["type"], state_key: chosen}
 
 

@@ -21,10 +21,13 @@ from handlers.recording import record_entry
 from handlers.reminders import reminder_drafts
 from scoring.parser import parse_log_text
 from scoring.plans import MONTHLY
+from scoring.schedule import parse_slot
+from scoring.team_settings import SCHEDULED, Defaults, TeamSettings, changes
 from scoring.weeks import local_date
 from storage.members import get_member, set_nudges
 from storage.outbox import Draft, claim_due, enqueue, remember_channel
 from storage.plans import add_plan
+from storage.team_settings import save_settings
 from tests.fixtures.fake_time import FakeTime
 from tests.fixtures.seed import TEAM, Seeder
 from tests.fixtures.slack import BOT_TOKEN, SIGNING_SECRET
@@ -134,6 +137,34 @@ def test_each_manager_gets_the_digest_at_their_own_friday_3pm(
     }
     sydney = as_read(digests[f"D{SYDNEY_BOSS}"][0], lambda u: u)
     assert "50 / 500 pts" in sydney.replace("*", "")
+
+
+def test_a_workspace_s_own_digest_time_and_goal_from_slack_drive_the_tick(
+    two_teams, settings, session_factory, deliverer, fake_slack
+) -> None:
+    chosen = TeamSettings(weekly_goal=400, schedule={"digest": parse_slot("thu 10:00")})
+    with session_factory.begin() as session:
+        save_settings(
+            session,
+            TEAM,
+            "U0ADMIN",
+            chosen,
+            lambda before, after: changes(before, after, _defaults(settings)),
+            datetime(2026, 11, 23, tzinfo=UTC),
+        )
+
+    _tick_at("2026-11-26 14:59:00", settings, session_factory, deliverer)  # 09:59 in New York
+    assert f"D{NEW_YORK_BOSS}" not in _digests(fake_slack)
+    _tick_at("2026-11-26 15:01:00", settings, session_factory, deliverer)  # Thu 10:01
+    _tick_at("2026-11-27 20:01:00", settings, session_factory, deliverer)  # Fri 15:01: not again
+
+    [digest] = _digests(fake_slack)[f"D{NEW_YORK_BOSS}"]
+    assert "30 / 400 pts" in as_read(digest, lambda u: u).replace("*", "")
+
+
+def _defaults(settings: Settings) -> Defaults:
+    slots = {name: getattr(settings.schedules, name) for name in SCHEDULED}
+    return Defaults(settings.rules, slots, settings.leaderboard_channel)
 
 
 def test_a_clock_down_on_friday_catches_up_the_next_morning_but_not_after_monday_noon(

@@ -19,9 +19,11 @@ from bot.fakeslack import FakeSlack
 from bot.fakeslack.readable import as_read
 from scoring.catalog import DEFAULT_CATALOG
 from scoring.pace import pace_for
+from scoring.team_settings import TeamSettings
 from scoring.weeks import iso_week_label
 from storage.db import make_engine, make_session_factory
-from tests.fixtures.seed import log, opt_out_of_nudges, person, plan, seeding, team
+from storage.team_settings import save_settings
+from tests.fixtures.seed import TEAM, log, opt_out_of_nudges, person, plan, seeding, team
 from tests.fixtures.slack import BOT_TOKEN, SIGNING_SECRET
 
 MONA, MIKE = "U0MONA", "U0MIKE"  # managers
@@ -322,6 +324,26 @@ def test_leaderboard_channel_from_config(
     assert result.returncode == 0, result.stderr
     assert _summary(result) == f"leaderboards {_week()}: 1 sent, 0 already sent, 0 failed"
     assert len(slack.messages_in(SALES)) == 1
+
+
+def test_leaderboard_goes_to_the_channel_an_admin_picked_in_slack(
+    slack: FakeSlack, database_url: str, two_teams: dict[str, int]
+) -> None:
+    with seeding(database_url) as session:
+        save_settings(
+            session,
+            TEAM,
+            "U0ADMIN",
+            TeamSettings(leaderboard_channel=WINS),
+            lambda before, after: [("Leaderboard channel", "none", WINS)],
+            datetime.now(UTC),
+        )
+
+    result = _tally("leaderboard", slack=slack, database_url=database_url)
+
+    assert result.returncode == 0, result.stderr
+    assert _summary(result) == f"leaderboards {_week()}: 1 sent, 0 already sent, 0 failed"
+    assert len(slack.messages_in(WINS)) == 1
 
 
 def test_leaderboard_without_a_channel_says_how_to_set_one(

@@ -65,7 +65,7 @@ def test_no_one_but_an_admin_gets_past_the_first_word(tally: RunningTally) -> No
 
 
 def test_an_admin_is_told_how_to_ask(tally: RunningTally) -> None:
-    shown = tally.read(_admin(tally, ADMIN, ""))
+    shown = tally.read(_admin(tally, ADMIN, "help"))
     two = tally.read(_admin(tally, ADMIN, f"forget <@{REP}> <@{MANAGER}>"))
     nobody = tally.read(_admin(tally, ADMIN, "forget <@U0NOBODY>"))
 
