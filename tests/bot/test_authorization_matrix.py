@@ -18,6 +18,8 @@ the same workspace.
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -43,7 +45,17 @@ from storage.activities import NewActivity, record_activity
 from storage.db import make_session_factory
 from storage.invites import ask_to_join
 from storage.members import save_profile, set_manager
-from storage.models import AccountPlan, Activity, Base, Member, OutboxMessage, TeamInvite
+from storage.models import (
+    AccountPlan,
+    Activity,
+    Base,
+    Member,
+    OutboxMessage,
+    SettingsChange,
+    TeamInvite,
+    TeamSettingsRow,
+    TimeOff,
+)
 from storage.plans import add_plan
 from tests.fixtures.server import ADMIN, MANAGER, OTHER_REP, REP, RunningTally, tally_serving
 from tests.fixtures.slack import SIGNING_SECRET
@@ -136,8 +148,24 @@ def leaks(viewer: str | None, text: str) -> list[str]:
 # --- the database, as rows a test can compare ----------------------------------------------
 
 PROFILE = frozenset({"display_name", "tz", "tz_checked_at", "is_workspace_admin"})
-TABLES: tuple[type[Base], ...] = (Member, Activity, TeamInvite, AccountPlan, OutboxMessage)
-OWNER = {"members": "user_id", "activities": "user_id", "team_invites": "rep_id"}
+TABLES: tuple[type[Base], ...] = (
+    Member,
+    Activity,
+    TimeOff,
+    TeamInvite,
+    AccountPlan,
+    OutboxMessage,
+    TeamSettingsRow,
+    SettingsChange,
+)
+OWNER = {
+    "members": "user_id",
+    "activities": "user_id",
+    "time_off": "user_id",
+    "team_invites": "rep_id",
+    "team_settings": "updated_by",
+    "settings_changes": "user_id",
+}
 Rows = dict[str, dict[int, dict[str, Any]]]
 
 
@@ -213,6 +241,7 @@ class World:
     outside: SignedSlack
     sessions: sessionmaker[Session]
     rita_modal: dict[str, Any]  # a log form opened for Rita, which anyone might send again
+    ada_settings: dict[str, Any]  # the settings form opened for Ada, likewise
     entries: dict[str, int] = field(default_factory=dict)
     plans: dict[str, int] = field(default_factory=dict)
     invite: int = 0  # Max asked Ravi to join his team
@@ -287,12 +316,18 @@ def world(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) ->
         with tally_serving(slack, module_database_url, log_path) as tally:
             outside = SignedSlack(tally.signed.endpoint, SIGNING_SECRET, OTHER_TEAM, slack)
             sessions = make_session_factory(tally.engine)
-            world = World(tally, outside, sessions, rita_modal={})
+            world = World(tally, outside, sessions, rita_modal={}, ada_settings={})
             world.seed()
-            assert tally.command(RITA, "/log").status == 200
-            slack.wait_until(lambda: slack.views(RITA), timeout=10)
-            world.rita_modal = slack.views(RITA)[-1]["view"]
+            world.rita_modal = _opened(tally, RITA, "/log", "")
+            world.ada_settings = _opened(tally, ADA, "/tally", "admin")
             yield world
+
+
+def _opened(tally: RunningTally, user_id: str, command: str, text: str) -> dict[str, Any]:
+    seen = len(tally.slack.views(user_id))
+    assert tally.command(user_id, command, text).status == 200
+    tally.slack.wait_until(lambda: len(tally.slack.views(user_id)) > seen, timeout=10)
+    return tally.slack.views(user_id)[-1]["view"]
 
 
 # --- sending one request as one person ------------------------------------------------------
@@ -407,6 +442,33 @@ def submit_ritas_form(call: Call) -> Shown:
     body = reply.json()
     assert body is not None and body.get("response_action") == "update"
     return Shown(200, (call.world.tally.read(body["view"]),))
+
+
+def submit_adas_settings(call: Call) -> Shown:
+    values = {"points:call": "2"}
+    reply = call.signed.view_submission(call.user_id, call.world.ada_settings, values)
+    if reply.status != 200:
+        return Shown(reply.status)
+    body = reply.json()
+    assert body is not None and body.get("response_action") == "update"
+    return Shown(200, (call.world.tally.read(body["view"]),))
+
+
+def open_settings(call: Call) -> Shown:
+    """`/tally admin`: an admin gets the form, anyone else a reply through the response_url."""
+    slack, tally = call.world.tally.slack, call.world.tally
+    seen = len(slack.views(call.user_id))
+    reply = call.signed.command(call.user_id, "/tally", "admin")
+    if reply.status != 200:
+        return Shown(reply.status)
+    url = call.signed.last_response_url
+    assert url is not None
+
+    def opened() -> list[dict[str, Any]]:
+        return [v["view"] for v in slack.views(call.user_id)[seen:] if v["method"] == "views.open"]
+
+    slack.wait_until(lambda: opened() or slack.responses(url), timeout=10)
+    return Shown(200, tuple(tally.read(r) for r in opened() + slack.responses(url)))
 
 
 def shortcut_on_ritas_message(call: Call) -> Shown:
@@ -549,6 +611,30 @@ def invite_answered(status: str) -> Callable[[Outcome], bool]:
     return done
 
 
+def settings_changed(o: Outcome) -> bool:
+    return any(c.table == "team_settings" for c in o.changes)
+
+
+def rita_forgotten(o: Outcome) -> bool:
+    return all(m["user_id"] != RITA for m in o.after["members"].values())
+
+
+def exported_whom_entitled(o: Outcome) -> bool:
+    """The sheet in the actor's DM has exactly the rows they may see: an admin everyone, a
+    manager their reps, anyone else their own."""
+    if any(c.table != "members" for c in o.changes):
+        return False
+    files = [f for f in o.world.tally.slack.files[o.marks.files :] if f.channel == "D" + o.actor]
+    if len(files) != 1:
+        return False
+    rows = csv.DictReader(io.StringIO(files[0].content.decode("utf-8"), newline=""))
+    got = {row["Slack user id"] for row in rows}
+    if o.actor == ADA:
+        return got == set(BY_ID)
+    reps = {p.user_id for p in PEOPLE if p.manager_id == o.actor}
+    return got == (reps or {o.actor})
+
+
 def opened_form(o: Outcome) -> bool:
     return "【Log activity】" in o.shown.text
 
@@ -661,6 +747,22 @@ INVITE_DECLINE = Surface(
 )
 FORM_SUBMIT = Surface("submit Rita's log form", submit_ritas_form, logged_own("call"))
 SHORTCUT = Surface("Log as activity on Rita's message", shortcut_on_ritas_message, opened_form)
+SETTINGS_FORM = Surface("/tally admin", open_settings, shows("【Tally settings】", "Weekly goal"))
+SETTINGS_SUBMIT = Surface("Save Ada's settings form", submit_adas_settings, settings_changed)
+SETTINGS_LOG = Surface("/tally admin log", command(lambda c: "admin log"), shows("TALLY_CONFIG"))
+FORGET_ASK = Surface(
+    "/tally admin forget @rita",
+    command(lambda c: f"admin forget <@{c.rita}>"),
+    shows("Forgetting @rita"),
+    ghost=True,
+)
+FORGET_PRESS = Surface(
+    "Forget on the question about Rita",
+    click(Action.FORGET_CONFIRM, lambda c: c.rita),
+    rita_forgotten,
+    ghost=True,
+)
+EXPORT = Surface("/tally export csv", command(lambda c: "export csv"), exported_whom_entitled)
 HOME = Surface("App Home", open_home, own_total)
 HOME_BUTTON = Surface("Home's Log activity button", home_log_button, opened_form)
 
@@ -669,7 +771,7 @@ RITAS_SIDE = frozenset({RITA, MONA, ADA})  # Rita, her manager, an admin
 ONLY_RITA = frozenset({RITA})
 
 # Each surface and who may use it on the data it names; everyone else (and the other workspace)
-# is refused. Issue #9 adds `/tally export` and `/tally admin` here: a Surface each, and a row.
+# is refused. Approve and Reject need a workspace with `needs_approval`; test_approvals has them.
 MATRIX: list[tuple[Surface, frozenset[str]]] = [
     (LOG_HELP, EVERYONE),
     (LOG_TEXT, EVERYONE),
@@ -702,6 +804,12 @@ MATRIX: list[tuple[Surface, frozenset[str]]] = [
     (SHORTCUT, EVERYONE),
     (HOME, EVERYONE),
     (HOME_BUTTON, EVERYONE),
+    (SETTINGS_FORM, frozenset({ADA})),
+    (SETTINGS_SUBMIT, frozenset({ADA})),
+    (SETTINGS_LOG, frozenset({ADA})),
+    (FORGET_ASK, frozenset({ADA})),
+    (FORGET_PRESS, frozenset({ADA})),
+    (EXPORT, EVERYONE),  # each gets the rows they may see, which the row checks
 ]
 ACTORS = (RITA, RAVI, MONA, MAX, ADA, DORA, OUTSIDER)
 
@@ -736,10 +844,11 @@ class Marks:
     calls: int
     messages: int
     views: int
+    files: int
 
     @classmethod
     def now(cls, slack: FakeSlack) -> Marks:
-        return cls(len(slack.calls), len(slack.messages), len(slack.views()))
+        return cls(len(slack.calls), len(slack.messages), len(slack.views()), len(slack.files))
 
 
 def _delivered_leaks(slack: FakeSlack, tally: RunningTally, marks: Marks) -> list[str]:
