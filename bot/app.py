@@ -85,6 +85,7 @@ def create_app(
         send_now=send_now,
         slots={name: getattr(settings.schedules, name) for name in SCHEDULED},
         leaderboard_channel=settings.leaderboard_channel,
+        celebrate_channel=settings.celebrate_channel,
     )
     # Listeners answer in the request's own thread and hand slow work to `defer`: no thread
     # hop and no polling for the ack on the hot path.

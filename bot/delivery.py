@@ -28,12 +28,14 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.rate_limits import ONE_PER_SECOND, TIER_3, RateLimiter
 from storage.models import OutboxMessage
 from storage.outbox import (
+    Key,
     claim_due,
     known_channel,
     mark_abandoned,
     mark_failed,
     mark_sent,
     mark_updated,
+    mark_withdrawn,
     message_blocks,
     remember_channel,
     renew_leases,
@@ -42,6 +44,7 @@ from storage.outbox import (
 logger = logging.getLogger(__name__)
 
 METADATA_EVENT_TYPE = "tally_outbox"
+WRITES = frozenset({"chat.postMessage", "chat.update", "chat.delete"})
 # Slack's clock and ours disagree a little; look this far before a row was queued.
 HISTORY_SKEW = timedelta(minutes=10)
 HISTORY_PAGE = 200
@@ -76,8 +79,6 @@ SETUP_ERRORS = frozenset(
     }
 )
 
-Key = tuple[str, str]  # (team_id, outbox key)
-
 
 class Outcome(StrEnum):
     """What became of one claimed message in a run."""
@@ -85,6 +86,7 @@ class Outcome(StrEnum):
     SENT = "sent"
     UPDATED = "updated"
     FOUND = "found"  # an interrupted earlier attempt had posted it: recorded, not reposted
+    WITHDRAWN = "withdrawn"  # its entry was undone: deleted from Slack, or never posted
     FAILED = "failed"
     ABANDONED = "abandoned"
     LEASE_LOST = "lease lost"
@@ -185,6 +187,7 @@ class _Job:
     refusals: int
     created_at: datetime
     lease_until: datetime
+    retracted: bool = False  # to be deleted from Slack, not posted or edited
     # A call of this run failed in a way that leaves it unknown whether Slack posted it.
     in_doubt: bool = False
 
@@ -206,6 +209,7 @@ class _Job:
             refusals=message.refusals,
             created_at=message.created_at,
             lease_until=message.lease_until,
+            retracted=message.retracted_at is not None,
         )
 
     @property
@@ -297,12 +301,18 @@ class Deliverer:
         self._methods: dict[str, Callable[..., SlackResponse]] = {
             "chat.postMessage": self._client.chat_postMessage,
             "chat.update": self._client.chat_update,
+            "chat.delete": self._client.chat_delete,
             "conversations.open": self._client.conversations_open,
             "conversations.history": self._client.conversations_history,
         }
         self._per_method = {
             method: RateLimiter(TIER_3, **paced)
-            for method in ("conversations.open", "conversations.history", "chat.update")
+            for method in (
+                "conversations.open",
+                "conversations.history",
+                "chat.update",
+                "chat.delete",
+            )
         }
 
     @property
@@ -371,7 +381,10 @@ class Deliverer:
             try:
                 if not leases.holds(job):
                     raise _LeaseLost(job.key)
-                if job.ts is not None:
+                if job.retracted:
+                    self._withdraw(job, leases)
+                    report.record(job, Outcome.WITHDRAWN)
+                elif job.ts is not None:
                     self._update(job, leases)
                     report.record(job, Outcome.UPDATED)
                 else:
@@ -430,8 +443,13 @@ class Deliverer:
             unfurl_links=False,
             unfurl_media=False,
         )
-        self._record_sent(job, answer.get("channel") or channel, answer["ts"])
-        return Outcome.SENT
+        if self._record_sent(job, answer.get("channel") or channel, answer["ts"]):
+            return Outcome.SENT
+        # Its entry was undone while the post was in flight: take it down at once.
+        job.channel_id, job.ts = answer.get("channel") or channel, answer["ts"]
+        job.retracted = True  # a retry after a failed delete deletes, never edits
+        self._withdraw(job, leases)
+        return Outcome.WITHDRAWN
 
     def _update(self, job: _Job, leases: _Leases) -> None:
         assert job.channel_id is not None and job.ts is not None
@@ -448,6 +466,21 @@ class Deliverer:
         )
         with self._sessions.begin() as session:
             mark_updated(session, job.id, self._clock(), sent_text=job.text, sent_blocks=job.blocks)
+
+    def _withdraw(self, job: _Job, leases: _Leases) -> None:
+        """Delete the post; a sender that died mid-post may have left it in Slack unrecorded."""
+        ts, channel = job.ts, job.channel_id or job.recipient
+        if ts is None and (job.attempts > 0 or job.in_doubt) and not job.to_user:
+            ts = self._find_posted(channel, job, leases)
+        if ts is not None:
+            self._per_method["chat.delete"].wait()
+            try:
+                self._call(job, leases, "chat.delete", channel=channel, ts=ts)
+            except _Refused as error:
+                if error.code != "message_not_found":  # someone deleted it already
+                    raise
+        with self._sessions.begin() as session:
+            mark_withdrawn(session, job.id)
 
     def _open_dm(self, job: _Job, leases: _Leases) -> str:
         self._per_method["conversations.open"].wait()
@@ -482,9 +515,10 @@ class Deliverer:
         logger.warning("outbox %s: searched %d pages of history", job.key, HISTORY_PAGES)
         return None
 
-    def _record_sent(self, job: _Job, channel: str, ts: str) -> None:
+    def _record_sent(self, job: _Job, channel: str, ts: str) -> bool:
+        """False: the message was taken back meanwhile, and is now due for deletion."""
         with self._sessions.begin() as session:
-            mark_sent(
+            return mark_sent(
                 session,
                 job.id,
                 channel,
@@ -533,7 +567,7 @@ class Deliverer:
         """One Web API call for `job`, on a lease still ours; a 429 waits out Retry-After and
         repeats (Slack did nothing)."""
         for _ in range(self._max_tries):
-            leases.keep(job, before_write=method in ("chat.postMessage", "chat.update"))
+            leases.keep(job, before_write=method in WRITES)
             try:
                 answer = self._methods[method](**_without_none(args))
                 return dict(answer.data) if isinstance(answer.data, dict) else {}

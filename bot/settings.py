@@ -51,6 +51,7 @@ class Settings:
     tick_seconds: int
     rules: ScoringRules
     leaderboard_channel: str | None
+    celebrate_channel: str | None
     schedules: Schedules
     admins: frozenset[str]
 
@@ -74,7 +75,7 @@ def load_settings(env: Mapping[str, str], *, slack: bool = True) -> Settings:
     api_url = env.get("SLACK_API_URL", "").strip() or DEFAULT_API_URL
     if not api_url.startswith(("http://", "https://")):
         raise SettingsError(f"SLACK_API_URL must be an http(s) URL, got {api_url!r}.")
-    rules, channel, schedules = _read_config(env.get("TALLY_CONFIG", "").strip())
+    rules, channels, schedules = _read_config(env.get("TALLY_CONFIG", "").strip())
     return Settings(
         slack_bot_token=token,
         slack_signing_secret=secret,
@@ -88,7 +89,8 @@ def load_settings(env: Mapping[str, str], *, slack: bool = True) -> Settings:
             "TALLY_TICK_SECONDS", env.get("TALLY_TICK_SECONDS", "").strip() or "30"
         ),
         rules=rules,
-        leaderboard_channel=channel,
+        leaderboard_channel=channels.get("leaderboard_channel"),
+        celebrate_channel=channels.get("celebrate_channel"),
         schedules=schedules,
         admins=frozenset(u.strip() for u in env.get("TALLY_ADMINS", "").split(",") if u.strip()),
     )
@@ -106,9 +108,12 @@ def _positive(name: str, raw: str) -> int:
     return int(raw)
 
 
-def _read_config(path: str) -> tuple[ScoringRules, str | None, Schedules]:
+CHANNELS = ("leaderboard_channel", "celebrate_channel")
+
+
+def _read_config(path: str) -> tuple[ScoringRules, dict[str, str], Schedules]:
     if not path:
-        return ScoringRules(catalog=DEFAULT_CATALOG), None, Schedules()
+        return ScoringRules(catalog=DEFAULT_CATALOG), {}, Schedules()
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -123,12 +128,11 @@ def _read_config(path: str) -> tuple[ScoringRules, str | None, Schedules]:
         schedules = _schedules(data.get("schedule", {}), data.get("leaderboard_tz", "UTC"))
     except (ValueError, TypeError) as exc:
         raise SettingsError(f"TALLY_CONFIG {path}: {exc}") from None
-    channel = data.get("leaderboard_channel")
-    if channel is not None and not isinstance(channel, str):
-        raise SettingsError(
-            f"TALLY_CONFIG {path}: leaderboard_channel must be a channel ID string."
-        )
-    return rules, channel, schedules
+    channels = {name: data[name] for name in CHANNELS if data.get(name) is not None}
+    for name, channel in channels.items():
+        if not isinstance(channel, str):
+            raise SettingsError(f"TALLY_CONFIG {path}: {name} must be a channel ID string.")
+    return rules, channels, schedules
 
 
 def _schedules(table: object, leaderboard_tz: object) -> Schedules:

@@ -1,5 +1,5 @@
-"""`/tally admin`: the settings modal — goal, goal weeks, board channel, schedule and the points
-table — and `/tally admin log`, who changed what.
+"""`/tally admin`: the settings modal — goal, goal weeks, board and celebration channels,
+schedule and the points table — and `/tally admin log`, who changed what.
 
 The form always carries every setting, so a submission says the whole of what the admin wants;
 only what differs from TALLY_CONFIG is stored, and a later change to a default still reaches a
@@ -37,6 +37,7 @@ from handlers.people import confirmed_admin, member_with_profile
 from handlers.render import message, say, sections
 from handlers.slack_text import storable
 from scoring.catalog import words
+from scoring.rules import ScoringRules
 from scoring.schedule import parse_slot
 from scoring.team_settings import SCHEDULED, Defaults, NewActivity, TeamSettings, changes
 from scoring.weeks import zone
@@ -102,11 +103,30 @@ def _text(block_id: str, label: str, *, value: str = "", hint: str = "", **more:
     )
 
 
+def _channel(block_id: str, label: str, channel: str | None, hint: str) -> InputBlock:
+    return InputBlock(
+        block_id=block_id,
+        label=label,
+        optional=True,
+        hint=hint,
+        element=ConversationSelectElement(
+            action_id=block_id,
+            placeholder="Pick a channel",
+            initial_conversation=channel,
+            filter=ConversationFilter(include=["public", "private"]),
+        ),
+    )
+
+
+def _celebrated(rules: ScoringRules) -> str:
+    labels = [a.label for a in rules.catalog.every if a.key in rules.celebrate]
+    return ", ".join(labels) + " entries" if labels else "celebrated entries"
+
+
 def settings_modal(current: TeamSettings, defaults: Defaults) -> dict[str, Any]:
     """Every setting as it is in force now, a default included."""
     rules = current.rules(defaults.rules)
     first, last = rules.goal_window
-    channel = current.leaderboard_channel or defaults.leaderboard_channel
     activities = rules.catalog.every
     blocks: list[Any] = [
         ContextBlock(
@@ -121,18 +141,18 @@ def settings_modal(current: TeamSettings, defaults: Defaults) -> dict[str, Any]:
         _number(SettingsField.GOAL, "Weekly goal (points)", rules.weekly_goal, 1, MAX_GOAL),
         _number(SettingsField.FIRST_WEEK, "Goal applies from onboarding week", first, 1, MAX_WEEK),
         _number(SettingsField.LAST_WEEK, "…through onboarding week", last, 1, MAX_WEEK),
-        HeaderBlock(text="Channel and schedule"),
-        InputBlock(
-            block_id=SettingsField.BOARD_CHANNEL,
-            label="Leaderboard channel",
-            optional=True,
-            hint="Where the Friday leaderboard is posted; invite Tally to a private channel.",
-            element=ConversationSelectElement(
-                action_id=SettingsField.BOARD_CHANNEL,
-                placeholder="Pick a channel",
-                initial_conversation=channel,
-                filter=ConversationFilter(include=["public", "private"]),
-            ),
+        HeaderBlock(text="Channels and schedule"),
+        _channel(
+            SettingsField.BOARD_CHANNEL,
+            "Leaderboard channel",
+            current.leaderboard_channel or defaults.leaderboard_channel,
+            "Where the Friday leaderboard is posted; invite Tally to a private channel.",
+        ),
+        _channel(
+            SettingsField.PARTY_CHANNEL,
+            "Celebration channel",
+            current.celebrate_channel or defaults.celebrate_channel,
+            f"Where {_celebrated(rules)} are cheered as they are logged.",
         ),
         *(
             _text(
@@ -212,6 +232,14 @@ def _whole(
     return number
 
 
+def _picked_channel(values: dict[str, Any], block_id: str, errors: dict[str, str]) -> str | None:
+    channel = _value(values, block_id)
+    if channel is not None and not (isinstance(channel, str) and _CHANNEL.fullmatch(channel)):
+        errors[block_id] = "Pick a channel from the list."
+        return None
+    return channel
+
+
 def read_settings_form(
     values: dict[str, Any], defaults: Defaults, current: TeamSettings
 ) -> tuple[TeamSettings | None, dict[str, str]]:
@@ -225,10 +253,8 @@ def read_settings_form(
     weeks_read = SettingsField.FIRST_WEEK not in errors and SettingsField.LAST_WEEK not in errors
     if weeks_read and first > last:
         errors[SettingsField.LAST_WEEK] = f"Pick a week from {first} on."
-    channel = _value(values, SettingsField.BOARD_CHANNEL)
-    if channel is not None and not (isinstance(channel, str) and _CHANNEL.fullmatch(channel)):
-        errors[SettingsField.BOARD_CHANNEL] = "Pick a channel from the list."
-        channel = None
+    channel = _picked_channel(values, SettingsField.BOARD_CHANNEL, errors)
+    party = _picked_channel(values, SettingsField.PARTY_CHANNEL, errors)
     schedule = {}
     for name in SCHEDULED:
         block_id = f"time:{name}"
@@ -254,6 +280,7 @@ def read_settings_form(
         weekly_goal=None if goal == base.weekly_goal else goal,
         goal_weeks=None if (first, last) == base.goal_window else (first, last),
         leaderboard_channel=None if channel == defaults.leaderboard_channel else channel,
+        celebrate_channel=None if party == defaults.celebrate_channel else party,
         schedule=schedule,
         points={
             key: value

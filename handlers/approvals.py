@@ -21,6 +21,7 @@ from slack_sdk.models.blocks import ButtonElement, InputBlock, PlainTextInputEle
 from slack_sdk.models.views import View
 from sqlalchemy.orm import Session
 
+from handlers.celebrations import celebrate
 from handlers.deps import Deps
 from handlers.digest_changes import digest_changed
 from handlers.entry_words import NOTE_SHOWN, day_text, deal_text, describe
@@ -183,20 +184,23 @@ def _settle(
             return _Outcome(message(say("approval_refused", why="gone")), False)
         if not review(session, entry, approve, user_id, reason, now):
             return _Outcome(_settled_reply(deps, session, entry), True)
+        rules = deps.rules_in(session, entry.team_id)
+        cheer = None
         if approve:
             digest_changed(session, rep, entry.week, now)
+            cheer = celebrate(deps, session, rules, rep, entry, now)
         told = say(
             "approval_told",
             approved=approve,
             by=user_id,
-            what=describe(deps.rules_in(session, entry.team_id).catalog, entry),
+            what=describe(rules.catalog, entry),
             points=entry.points,
             day=day_text(entry),
             reason=reason,
         )
         send = _queue(session, team_id, ANSWER, rep.user_id, entry, message(told), now)
         reply = _settled_reply(deps, session, entry)
-    deps.send_now([send])
+    deps.send_now([send, cheer] if cheer else [send])
     return _Outcome(reply, True)
 
 

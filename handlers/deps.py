@@ -35,13 +35,14 @@ class Deps:
     defer: Callable[[Callable[[], None]], None] = run_now
     # Sends these outbox messages, (team_id, key), once queued: a reply's follow-ups.
     send_now: Callable[[Collection[tuple[str, str]]], None] = leave_to_clock
-    # TALLY_CONFIG's schedule and board channel, which a team's admins may change from Slack.
+    # TALLY_CONFIG's schedule and channels, which a team's admins may change from Slack.
     slots: Mapping[str, Slot] = field(default_factory=dict)
     leaderboard_channel: str | None = None
+    celebrate_channel: str | None = None
 
     @property
     def defaults(self) -> Defaults:
-        return Defaults(self.rules, self.slots, self.leaderboard_channel)
+        return Defaults(self.rules, self.slots, self.leaderboard_channel, self.celebrate_channel)
 
     def rules_in(self, session: Session, team_id: str) -> ScoringRules:
         """The team's rules: what its admins changed from Slack over TALLY_CONFIG's."""

@@ -16,8 +16,9 @@ from handlers.people import confirmed_admin, member_with_profile
 from handlers.render import quoted_literally, say
 from handlers.sheet_files import csv_bytes, xlsx_bytes
 from handlers.slack_text import to_plain
+from scoring.catalog import CLOSED_WON
 from scoring.rules import ScoringRules
-from scoring.sheet import CLOSED_WON, Rep, RepWeek, rep_weeks, totals_table, week_table
+from scoring.sheet import Rep, RepWeek, rep_weeks, totals_table, week_table
 from scoring.weeks import iso_week_label, local_date, parse_iso_week
 from storage.members import team_of
 from storage.models import Member

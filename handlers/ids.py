@@ -44,6 +44,7 @@ class SettingsField(StrEnum):
     FIRST_WEEK = "goal_first_week"
     LAST_WEEK = "goal_last_week"
     BOARD_CHANNEL = "leaderboard_channel"
+    PARTY_CHANNEL = "celebrate_channel"
     RETIRED = "retired"
     NEW_LABEL = "new_activity_label"
     NEW_POINTS = "new_activity_points"

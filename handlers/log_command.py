@@ -9,7 +9,6 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.deps import Deps
-from handlers.digest_changes import digest_changed
 from handlers.log_modal import log_modal
 from handlers.people import (
     fetch_profile,
@@ -17,7 +16,13 @@ from handlers.people import (
     member_with_profile,
     profile_is_stale,
 )
-from handlers.recording import idempotency_key, logged_message, record_entry, undone_message
+from handlers.recording import (
+    entry_undone,
+    idempotency_key,
+    logged_message,
+    record_entry,
+    undone_message,
+)
 from handlers.render import message, say
 from handlers.reports import week_report
 from handlers.slack_text import to_plain
@@ -67,7 +72,10 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
         )
         return
     if word == "undo":
-        ack(response_type="ephemeral", **_undo_latest(deps, team_id, user_id))
+        reply, sends = _undo_latest(deps, team_id, user_id)
+        ack(response_type="ephemeral", **reply)
+        if sends:
+            deps.send_now(sends)
 
 
 def _log_text(
@@ -91,14 +99,16 @@ def _log_text(
     return logged_message(deps, logged)
 
 
-def _undo_latest(deps: Deps, team_id: str, user_id: str) -> dict[str, Any]:
+def _undo_latest(
+    deps: Deps, team_id: str, user_id: str
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     now = deps.clock()
     with deps.sessions.begin() as session:
         entry = undo_latest(session, team_id, user_id, now)
         if entry is None:
-            return message(say("nothing_to_undo"))
+            return message(say("nothing_to_undo")), []
         member = get_member(session, team_id, user_id)
         rules = deps.rules_in(session, team_id)
         report = week_report(session, rules, member, now)
-        digest_changed(session, member, entry.week, now)
-    return undone_message(rules, entry, report)
+        sends = entry_undone(session, member, entry, now)
+    return undone_message(rules, entry, report), sends

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from slack_sdk.models.blocks import ButtonElement
 from sqlalchemy.orm import Session
 
 from handlers.approvals import approver_of, ask_approval
+from handlers.celebrations import celebrate, take_back
 from handlers.deps import Deps
 from handlers.digest_changes import digest_changed
 from handlers.entry_words import NOTE_SHOWN, day_text, deal_text, describe
@@ -29,6 +30,7 @@ from storage.activities import (
     record_activity,
 )
 from storage.models import Activity, Member
+from storage.outbox import Key
 
 DUPLICATE_WINDOW = timedelta(minutes=2)
 _KEY_LIMIT = 255  # the idempotency_key column
@@ -84,10 +86,18 @@ def record_entry(
         send = ask_approval(deps, session, member, entry, now)
     elif created:
         digest_changed(session, member, entry.week, now)
+        send = celebrate(deps, session, rules, member, entry, now)
     seconds = int((entry.created_at - twin.created_at).total_seconds()) if twin else None
     approver = approver_of(deps, session, member) if entry.status == PENDING else None
     what = describe(rules.catalog, entry)
     return Logged(entry, seconds, report, what, approver, [send] if send else [])
+
+
+def entry_undone(session: Session, member: Member, entry: Activity, now: datetime) -> list[Key]:
+    """What an undo changes beyond the entry, in its transaction: the manager's digest is due
+    a new draft, and the entry's celebration is taken back (the keys to send after commit)."""
+    digest_changed(session, member, entry.week, now)
+    return take_back(session, entry, now)
 
 
 def idempotency_key(surface: str, user_id: str, request_id: str) -> str:

@@ -30,7 +30,7 @@ from handlers.tally_text import Ask, closest_commands, route_tally
 from handlers.team_changes import add_reps, remove_reps
 from handlers.time_off import answer_away
 from scoring.weeks import iso_week_label, local_date
-from storage.members import get_member, set_nudges, team_of
+from storage.members import Switch, get_member, set_switch, team_of
 from storage.models import Member
 
 # `/tally @a @b …` shows at most this many weeks, so one command stays one short message.
@@ -69,8 +69,8 @@ def answer_tally(
     caller = member_with_profile(deps, client, team_id, user_id)
     if route.ask is Ask.BOARD:
         reply = board(deps, caller, route.rest)
-    elif route.ask is Ask.NUDGES:
-        reply = nudges(deps, caller, route.rest)
+    elif route.ask in SWITCHES:
+        reply = switch(deps, caller, route.ask, route.rest)
     elif route.ask is Ask.AWAY:
         reply = answer_away(deps, caller, route.rest)
     elif route.ask is Ask.TEAM:
@@ -97,16 +97,20 @@ def board(deps: Deps, member: Member, period: str) -> str:
         return quoted_literally(str(error))
 
 
-def nudges(deps: Deps, member: Member, rest: str) -> str:
-    """`on`/`off` switch the midweek nudges; anything else shows the setting and the switch."""
-    words = rest.lower().split()
-    enabled = member.nudges_enabled
+SWITCHES: dict[Ask, Switch] = {Ask.NUDGES: "nudges_enabled", Ask.CELEBRATE: "celebrate"}
+
+
+def switch(deps: Deps, member: Member, ask: Ask, rest: str) -> str:
+    """`on`/`off` switch the rep's midweek nudges or celebrations; anything else shows the
+    setting and the switch."""
+    words, name = rest.lower().split(), SWITCHES[ask]
+    enabled = getattr(member, name)
     if words in (["on"], ["off"]):
         enabled = words == ["on"]
         with deps.sessions.begin() as session:
-            set_nudges(session, member.team_id, member.user_id, enabled, deps.clock())
+            set_switch(session, member.team_id, member.user_id, name, enabled, deps.clock())
     asked = to_plain(rest) if rest and words not in (["on"], ["off"]) else None
-    return say("nudges_setting", enabled=enabled, asked=asked)
+    return say(f"{ask}_setting", enabled=enabled, asked=asked)
 
 
 def team_week(deps: Deps, manager: Member) -> str:

@@ -12,6 +12,7 @@ class Ask(StrEnum):
     HELP = "help"
     BOARD = "board"
     NUDGES = "nudges"
+    CELEBRATE = "celebrate"
     AWAY = "away"
     PLAN = "plan"
     TEAM = "team"
@@ -42,6 +43,9 @@ COMMANDS = (
     "nudges",
     "nudges on",
     "nudges off",
+    "celebrate",
+    "celebrate on",
+    "celebrate off",
     "away",
     "away off",
     "export",
@@ -55,6 +59,7 @@ _SIMPLE = {
     "help": Ask.HELP,
     "board": Ask.BOARD,
     "nudges": Ask.NUDGES,
+    "celebrate": Ask.CELEBRATE,
     "away": Ask.AWAY,
     "plan": Ask.PLAN,
     "export": Ask.EXPORT,

@@ -8,10 +8,9 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from handlers.deps import Deps
-from handlers.digest_changes import digest_changed
 from handlers.ids import Action, row_id
 from handlers.log_modal import result_view
-from handlers.recording import undone_message
+from handlers.recording import entry_undone, undone_message
 from handlers.render import message, say
 from handlers.reports import week_report
 from storage.activities import undo_activity
@@ -34,7 +33,7 @@ def undo_entry(
     ack()
     team_id, user_id = context.team_id, context.user_id
     now = deps.clock()
-    reply, entry = message(say("undo_gone")), None
+    reply, sends = message(say("undo_gone")), []
     if (entry_id := row_id(action.get("value"))) is not None:
         with deps.sessions.begin() as session:
             entry = undo_activity(session, team_id, user_id, entry_id, now)
@@ -42,7 +41,9 @@ def undo_entry(
             if entry is not None and member is not None:
                 rules = deps.rules_in(session, team_id)
                 reply = undone_message(rules, entry, week_report(session, rules, member, now))
-                digest_changed(session, member, entry.week, now)
+                sends = entry_undone(session, member, entry, now)
+    if sends:
+        deps.send_now(sends)
     if body.get("container", {}).get("type") == "view":
         client.views_update(view_id=body["view"]["id"], view=result_view(reply["blocks"], "Undone"))
     else:

@@ -10,6 +10,8 @@ from dataclasses import dataclass, field, fields
 from dataclasses import replace as with_changes
 from functools import cached_property
 
+CLOSED_WON = "closed_won"  # the deals: their amounts fill the sheet, and they are celebrated
+
 # Words are runs of letters and digits, so "self-led", "self_led" and "Self Led" all read alike;
 # an apostrophe stays inside a word so that "won't" is not "won". Slack escapes "&<>" as
 # entities before we see the text; an entity is a separator, not a word.

@@ -1,6 +1,6 @@
 """The knobs an org sets once: which activities count, the weekly goal, when it applies, the
-most a coaching suggestion may ask of one day, the holidays nobody works, and the activities
-whose entries count only once a manager approves them."""
+most a coaching suggestion may ask of one day, the holidays nobody works, the activities whose
+entries count only once a manager approves them, and those celebrated in a channel."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from scoring.catalog import Catalog
+from scoring.catalog import CLOSED_WON, Catalog
 from scoring.time_off import days_not_worked, prorated_goal
 
 DEFAULT_WEEKLY_GOAL = 500
@@ -26,6 +26,7 @@ class ScoringRules:
     max_day_points: int | None = None  # None: 1.5 × an even day's share of the goal
     holidays: frozenset[date] = frozenset()  # company holidays: nobody's working days
     needs_approval: frozenset[str] = frozenset()  # activity keys a manager approves first
+    celebrate: frozenset[str] = frozenset({CLOSED_WON})  # activity keys cheered in a channel
 
     @property
     def realistic_day(self) -> int:
@@ -63,20 +64,20 @@ class ScoringRules:
             goal_window=(window[0], window[1]),
             max_day_points=most,
             holidays=_holidays(data.get("holidays", [])),
-            needs_approval=_approved_first(catalog, data.get("needs_approval", [])),
+            needs_approval=_keys(catalog, "needs_approval", data.get("needs_approval", [])),
+            celebrate=_keys(catalog, "celebrate", data.get("celebrate", [CLOSED_WON])),
         )
 
 
-def _approved_first(catalog: Catalog, keys: object) -> frozenset[str]:
-    """`needs_approval = ["closed_won"]`: activity keys of the catalog."""
+def _keys(catalog: Catalog, name: str, keys: object) -> frozenset[str]:
+    """`needs_approval = ["closed_won"]`, `celebrate = […]`: activity keys of the catalog. The
+    default celebration of closed-won stays quiet in a catalog without one."""
     if not isinstance(keys, list) or not all(isinstance(key, str) for key in keys):
-        raise ValueError(f"needs_approval must be a list of activity keys, got {keys!r}.")
+        raise ValueError(f"{name} must be a list of activity keys, got {keys!r}.")
     unknown = [key for key in keys if catalog.get(key) is None]
-    if unknown:
+    if unknown and not (name == "celebrate" and unknown == [CLOSED_WON]):
         known = ", ".join(activity.key for activity in catalog)
-        raise ValueError(
-            f"needs_approval names {', '.join(unknown)}: not in the catalog ({known})."
-        )
+        raise ValueError(f"{name} names {', '.join(unknown)}: not in the catalog ({known}).")
     return frozenset(keys)
 
 

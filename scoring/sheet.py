@@ -32,7 +32,6 @@ GOAL_MET = "Goal met"
 WEEKS_GOAL_MET = "Weeks goal met"
 ALL_REPS = "All reps"
 TOTALS = "Totals"
-CLOSED_WON = "closed_won"  # the activity whose deal amounts fill the amount columns
 _AMOUNT = "Closed-won amount ({currency})"
 
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP's list: tab and

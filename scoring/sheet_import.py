@@ -17,12 +17,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from scoring.catalog import ActivityType, Catalog, words
+from scoring.catalog import CLOSED_WON, ActivityType, Catalog, words
 from scoring.deal_amounts import CODES, DEFAULT_CURRENCY, parse_amount
 from scoring.log_text import LogParseError
 from scoring.sheet import (
     ALL_REPS,
-    CLOSED_WON,
     FORMULA_STARTS,
     GOAL,
     GOAL_MET,

@@ -1,5 +1,5 @@
 """What a team's admins changed from Slack, over TALLY_CONFIG's defaults: the goal, its weeks,
-the leaderboard channel, the schedule and the points table.
+the leaderboard and celebration channels, the schedule and the points table.
 
 Kept as the differences only, so a default an operator changes later still reaches every team
 that never touched it. Points are frozen on each entry when logged, so a change here prices the
@@ -35,6 +35,7 @@ class TeamSettings:
     weekly_goal: int | None = None
     goal_weeks: tuple[int, int] | None = None
     leaderboard_channel: str | None = None
+    celebrate_channel: str | None = None
     schedule: Mapping[str, Slot] = field(default_factory=dict)  # SCHEDULED name -> slot
     points: Mapping[str, int] = field(default_factory=dict)  # activity key -> points
     added: tuple[NewActivity, ...] = ()
@@ -53,6 +54,7 @@ class TeamSettings:
             "weekly_goal": self.weekly_goal,
             "goal_weeks": list(self.goal_weeks) if self.goal_weeks else None,
             "leaderboard_channel": self.leaderboard_channel,
+            "celebrate_channel": self.celebrate_channel,
             "schedule": {name: slot.describe() for name, slot in sorted(self.schedule.items())},
             "points": dict(sorted(self.points.items())),
             "added": [
@@ -71,6 +73,7 @@ class TeamSettings:
             weekly_goal=data.get("weekly_goal"),
             goal_weeks=(weeks[0], weeks[1]) if weeks else None,
             leaderboard_channel=data.get("leaderboard_channel"),
+            celebrate_channel=data.get("celebrate_channel"),
             schedule={name: parse_slot(text) for name, text in data.get("schedule", {}).items()},
             points=dict(data.get("points", {})),
             added=tuple(
@@ -119,6 +122,7 @@ class Defaults:
     rules: ScoringRules
     slots: Mapping[str, Slot]  # SCHEDULED name -> slot
     leaderboard_channel: str | None = None
+    celebrate_channel: str | None = None
 
 
 def changes(
@@ -135,12 +139,13 @@ def changes(
 
     note("Weekly goal", old.weekly_goal, new.weekly_goal)
     note("Goal weeks", "{}–{}".format(*old.goal_window), "{}–{}".format(*new.goal_window))
-    channel = defaults.leaderboard_channel
+    board, party = defaults.leaderboard_channel, defaults.celebrate_channel
     note(
         "Leaderboard channel",
-        before.leaderboard_channel or channel,
-        after.leaderboard_channel or channel,
+        before.leaderboard_channel or board,
+        after.leaderboard_channel or board,
     )
+    note("Celebration channel", before.celebrate_channel or party, after.celebrate_channel or party)
     for name in SCHEDULED:
         default = defaults.slots[name]
         note(f"{name.capitalize()} time", before.slot(name, default), after.slot(name, default))

@@ -1,7 +1,8 @@
 """Forgetting a person: what an admin removes when someone asks to be erased or leaves.
 
 Their entries go for real (not the soft delete of an undo), with their plans, invitations,
-days off, membership and the messages still queued for them. Their reps stay, without a manager.
+days off, membership and the messages still queued for them or about their entries (an approval
+ask, a celebration). Their reps stay, without a manager.
 Messages already in Slack are Slack's to delete; their outbox rows are kept so a re-run of the
 same period cannot post them twice.
 """
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import String, cast, delete, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import AccountPlan, Activity, Member, OutboxMessage, TeamInvite, TimeOff
@@ -74,7 +75,7 @@ def footprint(session: Session, team_id: str, user_id: str) -> Footprint:
         entries=count(Activity, Activity.user_id == user_id),
         plans=count(AccountPlan, AccountPlan.owner_id == user_id),
         invites=count(TeamInvite, _invite_involves(user_id)),
-        queued=count(OutboxMessage, *_queued_for(user_id)),
+        queued=count(OutboxMessage, *_queued_for(team_id, user_id)),
         reps=count(Member, Member.manager_id == user_id),
         days_off=count(TimeOff, TimeOff.user_id == user_id),
     )
@@ -84,10 +85,10 @@ def forget(session: Session, team_id: str, user_id: str) -> Footprint:
     """Remove everything `footprint` counts, in the caller's transaction; returns what it was."""
     found = footprint(session, team_id, user_id)
     for model, where in (
+        (OutboxMessage, _queued_for(team_id, user_id)),  # before the entries it names
         (Activity, (Activity.user_id == user_id,)),
         (AccountPlan, (AccountPlan.owner_id == user_id,)),
         (TeamInvite, (_invite_involves(user_id),)),
-        (OutboxMessage, _queued_for(user_id)),
         (TimeOff, (TimeOff.user_id == user_id,)),
         (Member, (Member.user_id == user_id,)),
     ):
@@ -104,8 +105,15 @@ def _invite_involves(user_id: str) -> object:
     return or_(TeamInvite.rep_id == user_id, TeamInvite.manager_id == user_id)
 
 
-def _queued_for(user_id: str) -> tuple[object, ...]:
-    return (OutboxMessage.recipient == user_id, OutboxMessage.ts.is_(None))
+def _queued_for(team_id: str, user_id: str) -> tuple[object, ...]:
+    """Unsent messages to them, or about one of their entries (its period is `entry-<id>`)."""
+    about = select(literal("entry-") + cast(Activity.id, String)).where(
+        Activity.team_id == team_id, Activity.user_id == user_id
+    )
+    return (
+        or_(OutboxMessage.recipient == user_id, OutboxMessage.period.in_(about)),
+        OutboxMessage.ts.is_(None),
+    )
 
 
 def people_called(session: Session, who: str) -> list[tuple[str, str]]:

@@ -2,6 +2,7 @@
 
 from collections.abc import Collection
 from datetime import date, datetime
+from typing import Literal
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
@@ -117,9 +118,18 @@ def onboarding_reps(session: Session) -> list[Member]:
     return list(session.scalars(query.order_by(Member.id)))
 
 
-def set_nudges(session: Session, team_id: str, user_id: str, enabled: bool, now: datetime) -> None:
-    ensure_member(session, team_id, user_id, now).nudges_enabled = enabled
+Switch = Literal["nudges_enabled", "celebrate"]  # what a rep turns on and off themselves
+
+
+def set_switch(
+    session: Session, team_id: str, user_id: str, switch: Switch, enabled: bool, now: datetime
+) -> None:
+    setattr(ensure_member(session, team_id, user_id, now), switch, enabled)
     session.flush()
+
+
+def set_nudges(session: Session, team_id: str, user_id: str, enabled: bool, now: datetime) -> None:
+    set_switch(session, team_id, user_id, "nudges_enabled", enabled, now)
 
 
 def managers_above(session: Session, team_id: str, user_id: str) -> list[str]:

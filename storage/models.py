@@ -4,7 +4,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import Index, MetaData, String, Text, UniqueConstraint
+from sqlalchemy import Index, MetaData, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from storage.columns import Money, UTCDateTime
@@ -47,6 +47,7 @@ class Member(Base):
     onboarding_start: Mapped[date | None]
     role: Mapped[str] = mapped_column(String(16), default="rep")
     nudges_enabled: Mapped[bool] = mapped_column(default=True)
+    celebrate: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[datetime]
 
 
@@ -186,6 +187,8 @@ class OutboxMessage(Base):
     # clock drafts it again is not taken back with the ones it saw (see handlers.digest).
     stale: Mapped[int] = mapped_column(default=0, server_default="0")
     editable_until: Mapped[datetime | None]
+    # Its entry was undone: a posted message is deleted, then the row is "withdrawn".
+    retracted_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
 

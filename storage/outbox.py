@@ -6,8 +6,9 @@ outcome of each send is recorded in its own short transaction. Nothing here talk
 
 Statuses: "pending" (queued), "sending" (claimed under `lease_until`), "sent" (posted: `ts`
 is set), "failed" (not posted; retried once `next_attempt_at` passes), "abandoned" (refused
-for good too often: never claimed again until an operator retries it). A posted message whose
-edit is pending keeps `ts` and carries `needs_update`.
+for good too often: never claimed again until an operator retries it), "withdrawn" (taken
+back because its entry was undone: never posted, or deleted from Slack). A posted message whose
+edit or deletion is pending keeps `ts` and carries `needs_update`.
 """
 
 import json
@@ -23,7 +24,10 @@ from sqlalchemy.orm import Session
 from storage.insert_once import insert_once
 from storage.models import OutboxMessage
 
+Key = tuple[str, str]  # (team_id, outbox key)
+
 PENDING, SENDING, SENT, FAILED, ABANDONED = "pending", "sending", "sent", "failed", "abandoned"
+WITHDRAWN = "withdrawn"
 UNSENT = (PENDING, SENDING, FAILED, ABANDONED)
 INTERRUPTED = "interrupted: a sender stopped before recording the outcome"
 
@@ -323,21 +327,24 @@ def mark_sent(
     *,
     sent_text: str | None = None,
     sent_blocks: list[dict[str, Any]] | None = None,
-) -> None:
-    """Record that Slack holds the message as (channel_id, ts).
+) -> bool:
+    """Record that Slack holds the message as (channel_id, ts); False when it was taken back
+    while in flight (it stays due, for deletion).
 
     Pass what was posted (`sent_text`, `sent_blocks`) so an edit requested while the post was
     in flight is kept pending; without them a pending edit is left as it is.
     """
     message = _lock_id(session, message_id)
-    message.status = SENT
+    retracted = message.retracted_at is not None  # while it was in flight: delete it next
     message.channel_id, message.ts = channel_id, ts
     message.sent_at = message.sent_at or now
-    message.lease_until = None
+    if not retracted:  # else the sender keeps the row and its lease, to delete it
+        message.status, message.lease_until = SENT, None
     message.last_error = None
     message.refusals = 0
-    if sent_text is not None and same_content(message, sent_text, sent_blocks):
+    if sent_text is not None and same_content(message, sent_text, sent_blocks) and not retracted:
         message.needs_update = False
+    return not retracted
 
 
 def mark_updated(
@@ -358,6 +365,38 @@ def mark_updated(
         message, sent_text, sent_blocks
     )
     message.next_attempt_at = now
+
+
+def retract(session: Session, team_id: str, kind: str, period: str, now: datetime) -> list[Key]:
+    """Take back the `kind` messages of `period` (an entry was undone): one not posted yet is
+    withdrawn at once; a posted one, while still editable, is due for deletion (the deliverer
+    deletes it and marks it withdrawn). Returns the rows the deliverer has to act on."""
+    query = select(OutboxMessage).where(
+        OutboxMessage.team_id == team_id,
+        OutboxMessage.kind == kind,
+        OutboxMessage.period == period,
+        OutboxMessage.status != WITHDRAWN,
+        OutboxMessage.retracted_at.is_(None),
+    )
+    due: list[Key] = []
+    for message in session.scalars(query.with_for_update()):
+        if message.status in (PENDING, FAILED, ABANDONED) and message.ts is None:
+            message.status, message.last_error = WITHDRAWN, "withdrawn before it was posted"
+            continue
+        if message.ts is not None and (
+            message.editable_until is None or now >= message.editable_until
+        ):
+            continue  # posted too long ago: it stays where people have seen it
+        message.retracted_at, message.needs_update, message.next_attempt_at = now, True, now
+        due.append((team_id, message.key))
+    return due
+
+
+def mark_withdrawn(session: Session, message_id: int) -> None:
+    """The deliverer deleted the message from Slack (or found it never got there)."""
+    message = _lock_id(session, message_id)
+    message.status, message.needs_update, message.lease_until = WITHDRAWN, False, None
+    message.last_error = None
 
 
 def mark_failed(

@@ -8,16 +8,27 @@ import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from slack_sdk import WebClient
+from slack_sdk.web import SlackResponse
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.delivery import METADATA_EVENT_TYPE, Deliverer
 from bot.fakeslack import FakeSlack
 from bot.rate_limits import Pace, RateLimiter
 from storage.models import OutboxMessage
-from storage.outbox import Draft, claim_due, enqueue, find_message, remember_channel, request_update
+from storage.outbox import (
+    Draft,
+    claim_due,
+    enqueue,
+    find_message,
+    mark_sent,
+    remember_channel,
+    request_update,
+    retract,
+)
 from tests.fixtures.fake_time import FakeTime
 from tests.fixtures.slack import BOT_TOKEN
 
@@ -500,3 +511,109 @@ def test_an_edit_slack_refuses_three_times_is_abandoned_and_the_post_stays(
     row = stored(session_factory, digest)
     assert (row.status, row.ts is not None) == ("abandoned", True)
     assert len(fake_slack.messages_in("D" + MONA)) == 1
+
+
+def _celebration(**changes: object) -> Draft:
+    return draft("celebration", BOARD, "🎉 a deal", period="entry-7", **changes)
+
+
+def _retract(factory: Factory, time: FakeTime) -> list[tuple[str, str]]:
+    with factory.begin() as session:
+        return retract(session, "T0TALLY", "celebration", "entry-7", time.now())
+
+
+def test_a_posted_celebration_taken_back_in_time_is_deleted_from_the_channel(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    cheer = _celebration(editable_until=fake_time.now() + timedelta(days=1))
+    queue(session_factory, fake_time, cheer)
+    sender = deliverer(session_factory, slack_client, fake_time)
+    sender.deliver_due()
+    assert len(fake_slack.messages_in(BOARD)) == 1
+
+    due = _retract(session_factory, fake_time)
+    report = sender.deliver_due(due)
+
+    assert due == [("T0TALLY", cheer.key)] and report.outcomes[due[0]] == "withdrawn"
+    assert fake_slack.messages_in(BOARD) == []
+    assert stored(session_factory, cheer).status == "withdrawn"
+    assert _retract(session_factory, fake_time) == []  # once is enough
+    assert len(fake_slack.calls_to("chat.delete")) == 1
+
+
+def test_a_celebration_taken_back_before_it_was_posted_is_never_posted(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    cheer = _celebration(editable_until=fake_time.now() + timedelta(days=1))
+    queue(session_factory, fake_time, cheer)
+
+    assert _retract(session_factory, fake_time) == []
+    deliverer(session_factory, slack_client, fake_time).deliver_due()
+
+    assert fake_slack.messages_in(BOARD) == []
+    assert stored(session_factory, cheer).status == "withdrawn"
+
+
+def test_a_celebration_taken_back_mid_post_whose_sender_then_died_is_deleted_next_run(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    cheer = _celebration(editable_until=fake_time.now() + timedelta(days=1))
+    queue(session_factory, fake_time, cheer)
+    with session_factory.begin() as session:
+        [row] = claim_due(session, fake_time.now(), timedelta(minutes=5), 10)
+        row_id = row.id
+    posted = slack_client.chat_postMessage(channel=BOARD, text=cheer.text, blocks=cheer.blocks)
+
+    _retract(session_factory, fake_time)  # the undo lands while the sender waits for Slack
+    with session_factory.begin() as session:
+        mark_sent(
+            session,
+            row_id,
+            BOARD,
+            posted["ts"],
+            fake_time.now(),
+            sent_text=cheer.text,
+            sent_blocks=cheer.blocks,
+        )
+    fake_time.advance(timedelta(minutes=6))  # the sender died holding the row's lease
+    deliverer(session_factory, slack_client, fake_time).deliver_due()
+
+    assert fake_slack.messages_in(BOARD) == []
+    assert stored(session_factory, cheer).status == "withdrawn"
+
+
+def test_a_celebration_people_saw_for_a_day_stays(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    cheer = _celebration(editable_until=fake_time.now() + timedelta(days=1))
+    queue(session_factory, fake_time, cheer)
+    sender = deliverer(session_factory, slack_client, fake_time)
+    sender.deliver_due()
+    fake_time.advance(timedelta(days=1, seconds=1))
+
+    assert _retract(session_factory, fake_time) == []
+    sender.deliver_due()
+
+    assert len(fake_slack.messages_in(BOARD)) == 1
+    assert stored(session_factory, cheer).status == "sent"
+
+
+def test_the_sender_of_a_celebration_taken_back_mid_post_deletes_it_itself(
+    session_factory: Factory, fake_slack: FakeSlack, slack_client: WebClient, fake_time: FakeTime
+) -> None:
+    """The undo lands between chat.postMessage and the sender recording it: no clock needed."""
+    cheer = _celebration(editable_until=fake_time.now() + timedelta(days=1))
+    queue(session_factory, fake_time, cheer)
+
+    class UndoneMidPost(WebClient):
+        def chat_postMessage(self, **kwargs: Any) -> SlackResponse:
+            answer = super().chat_postMessage(**kwargs)
+            _retract(session_factory, fake_time)
+            return answer
+
+    client = UndoneMidPost(token=BOT_TOKEN, base_url=slack_client.base_url)
+    report = deliverer(session_factory, client, fake_time).deliver_due()
+
+    assert report.outcomes[("T0TALLY", cheer.key)] == "withdrawn"
+    assert fake_slack.messages_in(BOARD) == []
+    assert stored(session_factory, cheer).status == "withdrawn"

@@ -97,3 +97,30 @@ def test_someone_tally_never_saw_has_an_empty_footprint(
         _seed(session, "T1")
         assert footprint(session, "T1", "U_NOBODY").empty
         assert not footprint(session, "T1", ANA).empty
+
+
+def test_messages_queued_about_their_entries_go_with_them(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """A celebration in a channel or an approval ask to their manager names the entry, not
+    them as recipient: still unsent, neither may go out after they are forgotten."""
+    with session_factory.begin() as session:
+        _seed(session, "T1")
+        ana = session.scalars(select(Activity.id).where(Activity.user_id == ANA)).first()
+        ben = session.scalars(select(Activity.id).where(Activity.user_id == BEN)).first()
+        for kind, recipient, entry in (
+            ("celebration", "C_WINS", ana),
+            ("approval", MONA, ana),
+            ("celebration", "C_WINS", ben),
+        ):
+            enqueue(session, Draft("T1", kind, recipient, f"entry-{entry}", "🎉", []), NOW)
+
+    with session_factory.begin() as session:
+        assert footprint(session, "T1", ANA).queued == 3
+        forget(session, "T1", ANA)
+
+    with session_factory() as session:
+        left = session.scalars(
+            select(OutboxMessage.period).where(OutboxMessage.kind != "plan_reminder")
+        )
+        assert list(left) == [f"entry-{ben}"]
