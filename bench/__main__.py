@@ -12,7 +12,7 @@ from pathlib import Path
 from bench import Section, git_revision, machine, table
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-ORDER = ("command", "friday", "fanout", "instances")
+ORDER = ("command", "friday", "fanout", "instances", "charts")
 KEPT = "_(kept from an earlier run, not re-run this time)_"
 
 
@@ -29,6 +29,10 @@ def _run(name: str, quick: bool) -> Section:
         from bench import fanout
 
         return fanout.run(fanout.QUICK if quick else fanout.FULL)
+    if name == "charts":
+        from bench import charts
+
+        return charts.run(charts.QUICK if quick else charts.FULL)
     from bench import many_instances
 
     return many_instances.run(many_instances.QUICK if quick else many_instances.FULL)

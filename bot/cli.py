@@ -9,6 +9,7 @@ import sys
 import textwrap
 from collections.abc import Sequence
 from datetime import date, timedelta
+from pathlib import Path
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
@@ -119,10 +120,10 @@ def _leaderboard(settings: Settings, args: argparse.Namespace) -> int:
     week = _week(args.week)
     channels = args.channel or [None]  # None: each team's own, else TALLY_CONFIG's
     default = settings.leaderboard_channel
-    if not (args.channel or default or _teams_with_a_board(settings)):
+    if not (args.channel or default or settings.team_channels or _teams_with_a_board(settings)):
         raise SettingsError(
-            "No leaderboard channel: set leaderboard_channel in TALLY_CONFIG (or in /tally admin)"
-            " or pass --channel C…."
+            "No leaderboard channel: set leaderboard_channel or [team_channels] in TALLY_CONFIG"
+            " (or a channel in /tally admin) or pass --channel C…."
         )
     return _job(
         settings,
@@ -130,7 +131,9 @@ def _leaderboard(settings: Settings, args: argparse.Namespace) -> int:
         lambda session, _now: [
             d
             for c in channels
-            for d in leaderboards_for_week(session, settings.rules, c, week, default)
+            for d in leaderboards_for_week(
+                session, settings.rules, c, week, default, settings.team_channels
+            )
         ],
     )
 
@@ -344,12 +347,19 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=_epilog(["DATABASE_URL", "LOG_LEVEL"]),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    commands.add_parser(
+    demo = commands.add_parser(
         "demo",
         parents=[common],
         help="play a small team's week against a built-in fake Slack",
         description="Play a small team's week against a built-in fake Slack, on a temporary "
-        "SQLite file; reads no settings.",
+        "SQLite file; reads no settings. Shows what reps and managers see, App Home included, "
+        "and saves the charts Tally sent into --out.",
+    )
+    demo.add_argument(
+        "--out",
+        type=Path,
+        default=Path("tally-demo"),
+        help="folder for the charts (default: ./tally-demo)",
     )
     return parser
 
@@ -384,7 +394,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.command, getattr(args, "verbose", False), os.environ.get("LOG_LEVEL", "")
         )
         if args.command == "demo":
-            return run_demo()
+            return run_demo(args.out)
         if args.command == "db":
             return _db_upgrade(load_settings(os.environ, slack=False), args)
         if args.command in DATABASE_ONLY:

@@ -31,6 +31,8 @@ def _mention(user_id: str) -> str:
     return f"<@{user_id}|{PEOPLE[user_id][0]}>"
 
 
+WINS = "C0WINS"  # the celebration channel
+
 # A script step that is a click, not a command: the rep accepts the manager's invitation DM.
 ACCEPT = "accept"
 
@@ -54,6 +56,7 @@ def _script(today: date) -> list[tuple[str, str, str]]:
         ("U0SAM", "/log", "closed won Acme Corp $12,500"),
         ("U0SAM", "/log", "closed won Acme Corp $12,500"),
         ("U0SAM", "/log", "undo"),
+        ("U0SAM", "/log", "closed won Initech $8,000"),
         ("U0SAM", "/log", "call x25"),
         ("U0PRIYA", "/log", "demmo"),
         ("U0PRIYA", "/log", "disco self-led yesterday"),
@@ -114,18 +117,50 @@ def _accept_invitation(slack: FakeSlack, client: SignedSlack, user_id: str) -> d
     return _reply(slack, reply, client.last_response_url)
 
 
-def run_demo() -> int:
+def _home(slack: FakeSlack, client: SignedSlack, user_id: str) -> None:
+    """Open the App Home tab and print what Slack was asked to publish."""
+    seen = len(slack.views(user_id))
+    client.event({"type": "app_home_opened", "user": user_id, "tab": "home"})
+    slack.wait_until(lambda: len(slack.views(user_id)) > seen, timeout=10)
+    print(f"── {PEOPLE[user_id][1]} opens Tally's App Home:")
+    home = slack.views(user_id)[-1]["view"]
+    print(textwrap.indent(as_read(home, slack.user_name), "   │ "), end="\n\n")
+
+
+CHARTS = (("U0ALEX", "chart", "rep-weeks.png"), ("U0MAYA", "chart team", "team-week.png"))
+
+
+def _charts(slack: FakeSlack, client: SignedSlack, out: Path) -> None:
+    """Ask for the charts as a rep and a manager would, and keep the PNGs Slack received."""
+    out.mkdir(parents=True, exist_ok=True)
+    for user_id, text, name in CHARTS:
+        dm = "D" + user_id
+        before = len(slack.files_in(dm))
+        reply = client.command(user_id, "/tally", text)
+        answer = _reply(slack, reply, client.last_response_url)
+        print(f"── {PEOPLE[user_id][1]} types: /tally {text}")
+        print(textwrap.indent(as_read(answer, slack.user_name), "   │ "))
+        slack.wait_until(lambda dm=dm, before=before: len(slack.files_in(dm)) > before, timeout=30)
+        path = out / name
+        path.write_bytes(slack.files_in(dm)[-1].content)
+        print(f"   → saved the PNG Tally uploaded to {path}", end="\n\n")
+
+
+def run_demo(out: Path) -> int:
     secret = secrets.token_hex(16)
     with tempfile.TemporaryDirectory(prefix="tally-demo-") as folder, FakeSlack() as slack:
         for user_id, (name, real_name, tz) in PEOPLE.items():
             slack.add_user(user_id, name, tz=tz, real_name=real_name)
         database = Path(folder) / "tally.db"
+        config = Path(folder) / "tally.toml"
+        config.write_text(f'celebrate_channel = "{WINS}"\n')
         env = {
             "SLACK_BOT_TOKEN": "xoxb-demo",
             "SLACK_SIGNING_SECRET": secret,
             "SLACK_API_URL": slack.url,
             "DATABASE_URL": f"sqlite:///{database}",
             "WEB_CONCURRENCY": "1",
+            "TALLY_CONFIG": str(config),
         }
         print(f"Tally demo: real server, SQLite at {database}, fake Slack at {slack.url}\n")
         with serving(env) as url:
@@ -142,10 +177,20 @@ def run_demo() -> int:
                         f"{as_read({'text': text}, slack.user_name)}"
                     )
                 print(textwrap.indent(as_read(answer, slack.user_name), "   │ "), end="\n\n")
+            # Posts go out after each reply, one a second per channel: let the last one land.
+            slack.wait_until(
+                lambda: any("Initech" in m["text"] for m in slack.messages_in(WINS)), timeout=10
+            )
+            print("── #wins, where closed deals are cheered (an undone one is taken back):")
+            for posted in slack.messages_in(WINS):
+                print(textwrap.indent(as_read(posted, slack.user_name), "   │ "), end="\n\n")
             for title, args, channel in FRIDAY:
                 print(f"══ {title}: tally {' '.join(args)}\n   → {_operator(env, *args)}")
                 for posted in slack.messages_in(channel):
                     print(textwrap.indent(as_read(posted, slack.user_name), "   │ "), end="\n\n")
+            _home(slack, client, "U0ALEX")
+            _home(slack, client, "U0MAYA")
+            _charts(slack, client, out)
         print(
             f"Slack Web API calls the app made: {len(slack.calls)} "
             f"({', '.join(sorted({c.method for c in slack.calls}))})"

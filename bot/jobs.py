@@ -245,6 +245,7 @@ def due_drafts(settings: Settings) -> DraftsFor:
             settings.leaderboard_channel,
             schedules.leaderboard_tz,
             now,
+            settings.team_channels,
         )
         yield from reminder_drafts(session, schedules.reminders, now)
         yield from nudges_due(session, rules, schedules.nudges, now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ class Settings:
     celebrate_channel: str | None
     schedules: Schedules
     admins: frozenset[str]
+    team_channels: Mapping[str, str]  # a manager's user id -> their team's board channel
 
 
 def load_settings(env: Mapping[str, str], *, slack: bool = True) -> Settings:
@@ -75,7 +77,7 @@ def load_settings(env: Mapping[str, str], *, slack: bool = True) -> Settings:
     api_url = env.get("SLACK_API_URL", "").strip() or DEFAULT_API_URL
     if not api_url.startswith(("http://", "https://")):
         raise SettingsError(f"SLACK_API_URL must be an http(s) URL, got {api_url!r}.")
-    rules, channels, schedules = _read_config(env.get("TALLY_CONFIG", "").strip())
+    rules, channels, schedules, team_channels = _read_config(env.get("TALLY_CONFIG", "").strip())
     return Settings(
         slack_bot_token=token,
         slack_signing_secret=secret,
@@ -93,6 +95,7 @@ def load_settings(env: Mapping[str, str], *, slack: bool = True) -> Settings:
         celebrate_channel=channels.get("celebrate_channel"),
         schedules=schedules,
         admins=frozenset(u.strip() for u in env.get("TALLY_ADMINS", "").split(",") if u.strip()),
+        team_channels=team_channels,
     )
 
 
@@ -109,11 +112,13 @@ def _positive(name: str, raw: str) -> int:
 
 
 CHANNELS = ("leaderboard_channel", "celebrate_channel")
+_USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
+_CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,20}")
 
 
-def _read_config(path: str) -> tuple[ScoringRules, dict[str, str], Schedules]:
+def _read_config(path: str) -> tuple[ScoringRules, dict[str, str], Schedules, dict[str, str]]:
     if not path:
-        return ScoringRules(catalog=DEFAULT_CATALOG), {}, Schedules()
+        return ScoringRules(catalog=DEFAULT_CATALOG), {}, Schedules(), {}
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -126,13 +131,42 @@ def _read_config(path: str) -> tuple[ScoringRules, dict[str, str], Schedules]:
         )
         rules = ScoringRules.from_config(catalog, data)
         schedules = _schedules(data.get("schedule", {}), data.get("leaderboard_tz", "UTC"))
+        team_channels = _team_channels(data.get("team_channels", {}))
     except (ValueError, TypeError) as exc:
         raise SettingsError(f"TALLY_CONFIG {path}: {exc}") from None
     channels = {name: data[name] for name in CHANNELS if data.get(name) is not None}
     for name, channel in channels.items():
         if not isinstance(channel, str):
             raise SettingsError(f"TALLY_CONFIG {path}: {name} must be a channel ID string.")
-    return rules, channels, schedules
+    return rules, channels, schedules, team_channels
+
+
+def _team_channels(table: object) -> dict[str, str]:
+    """`[team_channels]`, `"U0MANAGER" = "C0TEAM"`: where each manager's team board is posted.
+    One team per channel, so a channel gets one team board a week."""
+    if not isinstance(table, dict):
+        raise ValueError(
+            '[team_channels] must be a table of manager IDs to channel IDs: "U0123" = "C0456".'
+        )
+    owner: dict[str, str] = {}
+    for manager, channel in table.items():
+        if not _USER_ID.fullmatch(manager):
+            raise ValueError(
+                f"[team_channels] names {manager!r}: give each manager as their Slack user ID "
+                "(U… or W…, from their profile's “Copy member ID”)."
+            )
+        if not isinstance(channel, str) or not _CHANNEL_ID.fullmatch(channel):
+            raise ValueError(
+                f"[team_channels] {manager} = {channel!r} isn't a channel ID: use one like "
+                "C0123456789 (the channel's details show it)."
+            )
+        if channel in owner:
+            raise ValueError(
+                f"[team_channels] gives {channel} to both {owner[channel]} and {manager}: "
+                "each team board needs its own channel."
+            )
+        owner[channel] = manager
+    return dict(table)
 
 
 def _schedules(table: object, leaderboard_tz: object) -> Schedules:

@@ -6,11 +6,13 @@ from handlers import (
     admin,
     admin_settings,
     approvals,
+    entry_edits,
     errors,
     home,
     log_command,
     log_modal,
     plan_actions,
+    rep_view,
     tally_command,
     team_invites,
     undo_action,
@@ -30,5 +32,7 @@ def register_listeners(app: App) -> None:
         admin,
         admin_settings,
         home,
+        rep_view,
+        entry_edits,
     ):
         surface.register(app)

@@ -1,20 +1,29 @@
-"""The Friday digest a manager gets: each rep's week, the team's total, and what is overdue."""
+"""The Friday digest a manager gets: each rep's week with its trend and funnel, the team against
+its goal with the deals it closed, whom to coach, and what is overdue."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
 
+from slack_sdk.models.blocks import ButtonElement, MarkdownTextObject, SectionBlock
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.digest_changes import KIND
+from handlers.ids import Action
 from handlers.plans import day_label
 from handlers.reminders import OverduePlan, overdue_for_team
-from handlers.render import message, say
+from handlers.render import BLOCK_LIMIT, say, sections
+from scoring.catalog import CLOSED_WON
+from scoring.deal_amounts import format_amount
+from scoring.insights import funnel, who_to_coach
 from scoring.rules import ScoringRules
 from scoring.schedule import Slot, due_weekly, monday_noon_after
 from scoring.tally import WeekTally, progress_bar, tally_week
+from scoring.trend import sparkline
 from scoring.weeks import goal_applies, iso_week_label, onboarding_week, parse_iso_week, zone
 from storage.activities import rows_by_user_and_week
 from storage.members import get_member, managers, reps_of_managers
@@ -26,6 +35,8 @@ from storage.outbox import (
     request_update,
     stale_messages,
 )
+from storage.recent import last_logged_days
+from storage.sheet_rows import Deals, deal_amounts
 from storage.team_settings import rules_for, slots_of
 from storage.time_off import DaysOff, days_off_between
 
@@ -40,6 +51,10 @@ class RepWeek:
     goal: int | None  # pro-rated to the rep's working days; None for a week away
     starts: str | None = None  # the onboarding start, while it is still ahead
     full_goal: int = 0  # the weekly goal before time off, for a week away's bar
+    trend: str = ""  # the last TREND_WEEKS weeks' totals as a sparkline, this week last
+    last_day: date | None = None  # the latest day they logged anything, up to this week
+    funnel: tuple[tuple[str, int], ...] = ()
+    deals: Mapping[str, tuple[int, Decimal]] = field(default_factory=dict)  # code -> n, sum
 
     @property
     def bar(self) -> str:
@@ -58,24 +73,46 @@ RowsByUserWeek = dict[tuple[str, str], list[tuple[str, int, int]]]
 # Past this many people, one team-wide query beats a long IN list (and PostgreSQL's 65k limit).
 IN_LIST_LIMIT = 1000
 MANAGERS_PER_CHUNK = 100
+TREND_WEEKS = 4  # the trend shown, this week included; "who to coach" reads the 4 before it
+BUTTONS_UP_TO = 40  # reps with their own View button; a bigger team's digest is text only
 
 
-def _last_week(week: str) -> str:
-    return iso_week_label(parse_iso_week(week) - timedelta(days=7))
+def _weeks_back(week: str, count: int) -> list[str]:
+    """The `count` weeks before `week`, nearest first."""
+    monday = parse_iso_week(week)
+    return [iso_week_label(monday - timedelta(weeks=n)) for n in range(1, count + 1)]
+
+
+def _points(rows: list[tuple[str, int, int]] | None) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for key, _count, points in rows or []:
+        found[key] = found.get(key, 0) + points
+    return found
 
 
 def _rep_weeks(
-    rules: ScoringRules, reps: list[Member], week: str, rows: RowsByUserWeek, away: DaysOff
+    rules: ScoringRules,
+    reps: list[Member],
+    week: str,
+    rows: RowsByUserWeek,
+    away: DaysOff,
+    last_days: Mapping[str, date],
+    deals: Deals,
 ) -> list[RepWeek]:
     monday = parse_iso_week(week)
-    last_week = _last_week(week)
+    before = _weeks_back(week, TREND_WEEKS)
+    shown = [*reversed(before[: TREND_WEEKS - 1]), week]
+    sunday = monday + timedelta(days=6)
     result = []
     for rep in reps:
-        tally = tally_week(rows.get((rep.user_id, week), []), rules.catalog)
-        previous = rows.get((rep.user_id, last_week))
+        mine = rows.get((rep.user_id, week), [])
+        tally = tally_week(mine, rules.catalog)
+        previous = rows.get((rep.user_id, before[0]))
         friday = monday + timedelta(days=4)
         start = rep.onboarding_start
         onboarding = onboarding_week(start, friday) if start else None
+        last = last_days.get(rep.user_id)
+        counts = {key: count for key, count, _ in mine}
         result.append(
             RepWeek(
                 user_id=rep.user_id,
@@ -86,9 +123,47 @@ def _rep_weeks(
                 goal=rules.week_goal(monday, away.get(rep.user_id, ())),
                 starts=day_label(start) if start and onboarding is None else None,
                 full_goal=rules.weekly_goal,
+                trend=sparkline([sum(_points(rows.get((rep.user_id, w))).values()) for w in shown]),
+                last_day=last if last is not None and last <= sunday else None,
+                funnel=tuple(funnel(counts)),
+                deals=deals.get((rep.user_id, week), {}),
             )
         )
     return sorted(result, key=lambda r: (-r.tally.total, r.user_id))
+
+
+@dataclass(frozen=True)
+class TeamWeek:
+    """The team's line under the reps: what the manager decides from."""
+
+    total: int
+    goal: int  # the goals of the reps it applies to this week, pro-rated for time off
+    in_goal: int  # reps with a goal this week
+    met: int
+    deals: dict[str, tuple[int, Decimal]]  # code -> count, sum
+
+    def deal_lines(self) -> list[tuple[str, int, str]]:
+        """(total, count, average) per currency, in words."""
+        return [
+            (format_amount(total, code), count, format_amount(round(total / count, 2), code))
+            for code, (count, total) in sorted(self.deals.items())
+        ]
+
+
+def _team_week(weeks: list[RepWeek]) -> TeamWeek:
+    deals: dict[str, tuple[int, Decimal]] = {}
+    for rep in weeks:
+        for code, (count, total) in rep.deals.items():
+            had = deals.get(code, (0, Decimal(0)))
+            deals[code] = (had[0] + count, had[1] + total)
+    counted = [r for r in weeks if r.goal_applies and r.goal is not None]
+    return TeamWeek(
+        total=sum(r.tally.total for r in weeks),
+        goal=sum(r.goal or 0 for r in counted),
+        in_goal=len(counted),
+        met=sum(1 for r in counted if r.met_goal),
+        deals=deals,
+    )
 
 
 def _render(
@@ -99,40 +174,67 @@ def _render(
     rows: RowsByUserWeek,
     overdue: list[OverduePlan],
     away: DaysOff,
+    last_days: Mapping[str, date],
+    deals: Deals,
 ) -> Draft:
-    weeks = _rep_weeks(rules, reps, week, rows, away)
+    weeks = _rep_weeks(rules, reps, week, rows, away, last_days, deals)
     monday = parse_iso_week(week)
     best = weeks[0].tally.total if weeks else 0
     top = [r for r in weeks if r.tally.total == best] if best > 0 else []  # ties share the top
-    team_total = sum(r.tally.total for r in weeks)
-    text = say(
+    team = _team_week(weeks)
+    before = _weeks_back(week, TREND_WEEKS)
+    coach = who_to_coach(
+        rules.catalog,
+        {r.user_id: _points(rows.get((r.user_id, week))) for r in reps},
+        {r.user_id: [p for w in before if (p := _points(rows.get((r.user_id, w))))] for r in reps},
+    )
+    head = say(
         "digest",
         week=week,
         span=f"{monday:%a %-d %b} – {monday + timedelta(days=6):%a %-d %b}",
         goal=rules.weekly_goal,
         reps=weeks,
-        team_total=team_total,
+    )
+    blocks = [b.to_dict() for b in sections(head)]
+    if len(weeks) <= BUTTONS_UP_TO:
+        blocks += [_rep_block(r) for r in weeks]
+    else:
+        blocks += [
+            b.to_dict() for b in sections("\n\n".join(say("digest_rep", r=r) for r in weeks))
+        ]
+    tail = say(
+        "digest_team",
+        team=team,
         top=top,
+        coach=coach,
         overdue=[(plan, day_label(plan.due)) for plan in overdue],
     )
+    blocks += [b.to_dict() for b in sections(tail)]
     return Draft(
         team_id=manager.team_id,
         kind=KIND,
         recipient=manager.user_id,
         period=week,
-        text=f"Weekly digest {week}: your team logged {team_total} pts.",
-        blocks=message(text)["blocks"],
+        text=f"Weekly digest {week}: your team logged {team.total} pts.",
+        blocks=blocks[:BLOCK_LIMIT],
         editable_until=monday_noon_after(monday).replace(tzinfo=zone(manager.tz)),
     )
+
+
+def _rep_block(rep: RepWeek) -> dict[str, Any]:
+    return SectionBlock(
+        text=MarkdownTextObject(text=say("digest_rep", r=rep)),
+        accessory=ButtonElement(text="View", action_id=Action.VIEW_REP, value=rep.user_id),
+    ).to_dict()
 
 
 def build_digests(
     session: Session, rules: ScoringRules, wanted: Sequence[tuple[Member, str]], now: datetime
 ) -> Iterator[Draft]:
-    """Many managers' digests, a chunk of managers at a time: five queries per chunk (reps,
-    both weeks' rows, plans, zones, days off), so a Friday costs what the number of reps does,
-    and memory stays that of one chunk however large the workspace. `rules` are the defaults;
-    each team's own are read here."""
+    """Many managers' digests, a chunk of managers at a time: seven queries per chunk (reps,
+    five weeks' rows, plans, zones, days off, last days, deal amounts), so a Friday costs what
+    the number of reps does, and memory stays that of one chunk however large the workspace.
+    `rules` are the defaults; each team's own are read here."""
     by_team: dict[str, list[tuple[Member, str]]] = {}
     for manager, week in wanted:
         by_team.setdefault(manager.team_id, []).append((manager, week))
@@ -153,7 +255,8 @@ def _chunk(
 ) -> Iterator[Draft]:
     reps = reps_of_managers(session, team_id, {m.user_id for m, _ in group})
     rep_ids = [r.user_id for r in reps] if len(reps) <= IN_LIST_LIMIT else None
-    weeks = {w for _, w in group} | {_last_week(w) for _, w in group}
+    this = {w for _, w in group}
+    weeks = this | {b for w in this for b in _weeks_back(w, TREND_WEEKS)}
     rows = rows_by_user_and_week(session, team_id, weeks, rep_ids) if reps else {}
     overdue: dict[str, list[OverduePlan]] = {}
     for plan in overdue_for_team(session, team_id, rep_ids, now) if reps else []:
@@ -164,13 +267,15 @@ def _chunk(
         if reps
         else {}
     )
+    last_days = last_logged_days(session, team_id, rep_ids) if reps else {}
+    deals = deal_amounts(session, team_id, this, rep_ids, CLOSED_WON) if reps else {}
     reps_of: dict[str, list[Member]] = {}
     for rep in reps:
         reps_of.setdefault(rep.manager_id or "", []).append(rep)
     for manager, week in group:
         team = reps_of.get(manager.user_id, [])
         plans = [p for rep in team for p in overdue.get(rep.user_id, [])]
-        yield _render(rules, manager, week, team, rows, plans, away)
+        yield _render(rules, manager, week, team, rows, plans, away, last_days, deals)
 
 
 def digest_draft(

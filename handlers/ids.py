@@ -12,6 +12,7 @@ class Callback(StrEnum):
     LOG_SHORTCUT = "log_activity"
     REJECT_MODAL = "reject_claim"
     SETTINGS_MODAL = "team_settings"
+    EDIT_MODAL = "edit_entry"
 
 
 class Action(StrEnum):
@@ -25,6 +26,9 @@ class Action(StrEnum):
     REJECT = "reject_claim"
     FORGET_CONFIRM = "forget_confirm"
     FORGET_CANCEL = "forget_cancel"
+    QUICK_LOG = "quick_log"  # one per activity on the Home: quick_log:<key>
+    VIEW_REP = "view_rep"
+    EDIT_ENTRY = "edit_entry"
 
 
 class Field(StrEnum):

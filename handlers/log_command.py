@@ -9,6 +9,8 @@ from slack_sdk import WebClient
 from sqlalchemy.orm import Session
 
 from handlers.deps import Deps
+from handlers.entry_edits import latest_form
+from handlers.home import home_changed
 from handlers.log_modal import log_modal
 from handlers.people import (
     fetch_profile,
@@ -17,6 +19,7 @@ from handlers.people import (
     profile_is_stale,
 )
 from handlers.recording import (
+    Logged,
     entry_undone,
     idempotency_key,
     logged_message,
@@ -48,19 +51,28 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
         catalog, goal = rules.catalog, rules.weekly_goal
         ack(response_type="ephemeral", **message(say("log_help", catalog=catalog, goal=goal)))
         return
-    if word not in ("", "undo"):
+    if word not in ("", "undo", "edit"):
         key = idempotency_key("cmd", user_id, command["trigger_id"])
-        sends: list[tuple[str, str]] = []
-        member, reply = in_one_transaction(
-            deps, client, team_id, user_id, lambda s, m: _log_text(deps, s, m, text, key, sends)
+        member, (reply, logged) = in_one_transaction(
+            deps, client, team_id, user_id, lambda s, m: _log_text(deps, s, m, text, key)
         )
         ack(response_type="ephemeral", **reply)
-        if sends:
-            deps.send_now(sends)
+        if logged is not None:
+            if logged.to_send:
+                deps.send_now(logged.to_send)
+            home_changed(deps, client, member)
         if profile_is_stale(deps, member):
             deps.defer(lambda: fetch_profile(deps, client, team_id, user_id))
         return
     member = member_with_profile(deps, client, team_id, user_id)
+    if word == "edit":
+        form = latest_form(deps, member)
+        if isinstance(form, str):
+            ack(response_type="ephemeral", **message(form))
+            return
+        ack()
+        client.views_open(trigger_id=command["trigger_id"], view=form)
+        return
     if not text:
         ack()
         today = local_date(deps.clock(), member.tz)
@@ -76,27 +88,22 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
         ack(response_type="ephemeral", **reply)
         if sends:
             deps.send_now(sends)
+        home_changed(deps, client, member)
 
 
 def _log_text(
-    deps: Deps,
-    session: Session,
-    member: Member,
-    text: str,
-    key: str,
-    sends: list[tuple[str, str]],
-) -> dict[str, Any]:
-    """The receipt; `sends` gets the outbox messages to send once the transaction commits."""
+    deps: Deps, session: Session, member: Member, text: str, key: str
+) -> tuple[dict[str, Any], Logged | None]:
+    """The receipt, and what was logged (its follow-ups go once the transaction commits)."""
     try:
         catalog = deps.rules_in(session, member.team_id).catalog
         parsed = parse_log_text(text, catalog, local_date(deps.clock(), member.tz))
     except LogParseError as error:
-        return message(say("parse_error", message=error.message))
+        return message(say("parse_error", message=error.message)), None
     logged = record_entry(
         deps, session, member, parsed, source="slash", key=key, logged_by=member.user_id
     )
-    sends[:] = logged.to_send  # a retried transaction replaces, never adds
-    return logged_message(deps, logged)
+    return logged_message(deps, logged), logged
 
 
 def _undo_latest(

@@ -20,6 +20,7 @@ from slack_sdk.models.blocks import (
 from slack_sdk.models.views import View
 
 from handlers.deps import Deps
+from handlers.home import home_changed
 from handlers.ids import Action, Callback, Field
 from handlers.people import member_with_profile
 from handlers.recording import idempotency_key, logged_message, record_entry
@@ -64,8 +65,10 @@ def log_modal(
     count: int = 1,
     amount: DealAmount | None = None,
     day: date | None = None,
+    edit: int | None = None,
 ) -> dict[str, Any]:
-    """The form, prefilled with what is already known (from a message, for the shortcut)."""
+    """The form, prefilled with what is already known (from a message, for the shortcut; the
+    entry itself, for `edit`, whose id the form carries back)."""
     options = [_option(a) for a in catalog]
     blocks = [
         InputBlock(
@@ -119,13 +122,16 @@ def log_modal(
             hint="For closed-won deals: $12,500, €9k, 9,000 GBP.",
         ),
     ]
+    where: dict[str, Any] = {"source": source, "channel": channel_id}
+    if edit is not None:
+        where["edit"] = str(edit)
     view = View(
         type="modal",
-        callback_id=Callback.LOG_MODAL,
-        title="Log activity",
-        submit="Log it",
+        callback_id=Callback.EDIT_MODAL if edit is not None else Callback.LOG_MODAL,
+        title="Edit entry" if edit is not None else "Log activity",
+        submit="Save" if edit is not None else "Log it",
         close="Cancel",
-        private_metadata=json.dumps({"source": source, "channel": channel_id}),
+        private_metadata=json.dumps(where),
         blocks=blocks,
     )
     return view.to_dict()
@@ -229,12 +235,17 @@ def _form_day(raw: str, today: date) -> tuple[date, str | None]:
     return day, check_day(day, today)
 
 
+def form_metadata(view: dict[str, Any]) -> dict[str, Any]:
+    try:
+        found = json.loads(view.get("private_metadata") or "{}")
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
 def _source(view: dict[str, Any]) -> str:
     """Which surface opened the form, from its private_metadata; "modal" if that is unreadable."""
-    try:
-        source = json.loads(view.get("private_metadata") or "{}").get("source")
-    except (ValueError, AttributeError):
-        source = None
+    source = form_metadata(view).get("source")
     return source if source in SOURCES else "modal"
 
 
@@ -263,6 +274,7 @@ def submit_log(
     ack(response_action="update", view=result_view(logged_message(deps, logged)["blocks"]))
     if logged.to_send:
         deps.send_now(logged.to_send)
+    home_changed(deps, client, member)
 
 
 def result_view(blocks: list[dict[str, Any]], title: str = "Logged") -> dict[str, Any]:

@@ -17,6 +17,7 @@ from slack_sdk.models.blocks import MarkdownTextObject, SectionBlock
 
 from handlers.deps import Deps
 from handlers.digest_changes import plans_changed
+from handlers.home import home_changed, refresh_home
 from handlers.ids import Action, row_id
 from handlers.people import member_with_profile
 from handlers.plans import day_label, plan_view
@@ -64,11 +65,16 @@ def _change_plan(
 ) -> None:
     team_id, user_id = context.team_id, context.user_id
     plan_id = row_id(action.get("value"))
+    on_home = (body.get("view") or {}).get("type") == "home"
     with deps.reads() as session:
         plan = get_plan(session, team_id, user_id, plan_id) if plan_id is not None else None
     if plan is None or plan_id is None:
         # The same words whether the plan is someone else's, another team's or gone.
-        respond(text=say("plan_action_refused"), response_type="ephemeral", replace_original=False)
+        refused = say("plan_action_refused")
+        if on_home:
+            deps.defer(lambda: refresh_home(deps, client, team_id, user_id, refused))
+            return
+        respond(text=refused, response_type="ephemeral", replace_original=False)
         return
     line = say("plan_action_done", what="gone")
     owner = member_with_profile(deps, client, team_id, user_id)
@@ -85,6 +91,10 @@ def _change_plan(
             plans_changed(session, owner, deps.clock())
             view = plan_view(changed, today)
             line = say("plan_action_done", what=what, account=view.account, day=day, due=view.due)
+    if on_home:
+        deps.defer(lambda: refresh_home(deps, client, team_id, user_id, line))
+        return
+    home_changed(deps, client, owner)
     original = body.get("message")
     if not original:
         respond(text=line, response_type="ephemeral", replace_original=False)

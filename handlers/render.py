@@ -17,6 +17,8 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionBlock
 
+from scoring.deal_amounts import format_amount
+
 SECTION_LIMIT = 3000
 BLOCK_LIMIT = 50
 WORD_JOINER = "\u2060"
@@ -64,6 +66,7 @@ _env = Environment(
     autoescape=False,
 )
 _env.filters["quoted_literally"] = quoted_literally
+_env.filters["amount"] = format_amount
 
 
 def say(template: str, **values: Any) -> Mrkdwn:

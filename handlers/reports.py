@@ -27,6 +27,7 @@ from storage.activities import (
     counts_by_activity,
     pending_points,
     rows_by_user_and_week,
+    week_rows,
     week_totals,
 )
 from storage.models import Member
@@ -153,6 +154,24 @@ def week_report(session: Session, rules: ScoringRules, member: Member, now: date
     )
     tally = tally_week(rows, rules.catalog)
     report = _report(rules, member, now, tally, mix, days_off.get(member.user_id, set()))
+    if not rules.needs_approval:
+        return report
+    return replace(report, pending=pending_points(session, member.team_id, member.user_id, week))
+
+
+def past_week_report(
+    session: Session, rules: ScoringRules, member: Member, week: str, now: datetime
+) -> WeekReport:
+    """An earlier week of the member's as it ended: breakdown, goal and onboarding week then,
+    and whether the goal was met; no coaching, that week is over."""
+    monday = parse_iso_week(week)
+    rows = week_rows(session, member.team_id, member.user_id, week)
+    away = days_off_between(
+        session, member.team_id, monday, monday + timedelta(days=4), [member.user_id]
+    )
+    moment = moment_in_week(now, member.tz, monday)
+    tally = tally_week(rows, rules.catalog)
+    report = _report(rules, member, moment, tally, days_off=away.get(member.user_id, set()))
     if not rules.needs_approval:
         return report
     return replace(report, pending=pending_points(session, member.team_id, member.user_id, week))

@@ -1,17 +1,21 @@
-"""`/tally`: where a rep stands, the board, and a manager's view of their team."""
+"""`/tally`: where a rep stands (this week, an earlier one, the month), the boards, and a
+manager's view of their team."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from slack_bolt import Ack, App, Respond
 from slack_sdk import WebClient
 
 from handlers.admin import answer_admin
+from handlers.charts import answer_chart
 from handlers.deps import Deps
 from handlers.errors import reply_later
 from handlers.export import export_file
-from handlers.leaderboard import PeriodError, board_for
+from handlers.leaderboard import board_for, team_board_for
+from handlers.own_month import own_month
 from handlers.people import (
     NotAPerson,
     SlackSilent,
@@ -24,11 +28,12 @@ from handlers.people import (
 )
 from handlers.plans import answer_plan
 from handlers.render import message, quoted_literally, say
-from handlers.reports import team_reports, week_report
+from handlers.reports import past_week_report, team_reports, week_report
 from handlers.slack_text import to_plain
 from handlers.tally_text import Ask, closest_commands, route_tally
 from handlers.team_changes import add_reps, remove_reps
 from handlers.time_off import answer_away
+from scoring.periods import THIS_MONTH, PeriodError, parse_period
 from scoring.weeks import iso_week_label, local_date
 from storage.members import Switch, get_member, set_switch, team_of
 from storage.models import Member
@@ -70,7 +75,9 @@ def answer_tally(
     if route.ask is Ask.BOARD:
         reply = board(deps, caller, route.rest)
     elif route.ask in SWITCHES:
-        reply = switch(deps, caller, route.ask, route.rest)
+        reply = switch(deps, caller, SWITCHES[route.ask], route.rest)
+    elif route.ask is Ask.OWN_PERIOD:
+        reply = own_period(deps, caller, route.rest)
     elif route.ask is Ask.AWAY:
         reply = answer_away(deps, caller, route.rest)
     elif route.ask is Ask.TEAM:
@@ -87,30 +94,72 @@ def own_week(deps: Deps, member: Member) -> str:
     return say("week", report=report, whose=None, window=rules.goal_window)
 
 
-def board(deps: Deps, member: Member, period: str) -> str:
+def own_period(deps: Deps, member: Member, text: str) -> str:
+    """`/tally last week`, `/tally 2026-W47`, `/tally month`: the rep's own history."""
+    now = deps.clock()
+    today = local_date(now, member.tz)
+    try:
+        period = parse_period(text, today)
+    except PeriodError as error:
+        return quoted_literally(str(error))
+    if period == iso_week_label(today):
+        return own_week(deps, member)
+    with deps.reads() as session:
+        rules = deps.rules_in(session, member.team_id)
+        if period == THIS_MONTH:
+            return say("month", report=own_month(session, rules, member, today))
+        report = past_week_report(session, rules, member, period, now)
+    return say("past_week", report=report, window=rules.goal_window)
+
+
+def board(deps: Deps, member: Member, rest: str) -> str:
+    """`/tally board [team] [period]`; `hide` and `show` leave and rejoin the public boards."""
+    words = rest.lower().split()
+    if words[:1] in (["hide"], ["show"]):
+        return switch(deps, member, ON_BOARDS, rest)
     today = local_date(deps.clock(), member.tz)
     try:
         with deps.reads() as session:
             rules = deps.rules_in(session, member.team_id)
-            return board_for(session, rules, member.team_id, period, today)
+            if words[:1] == ["team"]:
+                period = rest.split(None, 1)[1] if len(words) > 1 else ""
+                return team_board_for(session, rules, member, period, today)
+            return board_for(session, rules, member.team_id, rest, today, member)
     except PeriodError as error:
         return quoted_literally(str(error))
 
 
-SWITCHES: dict[Ask, Switch] = {Ask.NUDGES: "nudges_enabled", Ask.CELEBRATE: "celebrate"}
+@dataclass(frozen=True)
+class Toggle:
+    """A setting reps switch themselves: its column, its reply, and the words that turn it on
+    and off."""
+
+    column: Switch
+    reply: str
+    on: str = "on"
+    off: str = "off"
 
 
-def switch(deps: Deps, member: Member, ask: Ask, rest: str) -> str:
-    """`on`/`off` switch the rep's midweek nudges or celebrations; anything else shows the
-    setting and the switch."""
-    words, name = rest.lower().split(), SWITCHES[ask]
-    enabled = getattr(member, name)
-    if words in (["on"], ["off"]):
-        enabled = words == ["on"]
+SWITCHES = {
+    Ask.NUDGES: Toggle("nudges_enabled", "nudges_setting"),
+    Ask.CELEBRATE: Toggle("celebrate", "celebrate_setting"),
+}
+ON_BOARDS = Toggle("on_boards", "board_setting", on="show", off="hide")  # /tally board hide
+
+
+def switch(deps: Deps, member: Member, toggle: Toggle, rest: str) -> str:
+    """The toggle's words switch the rep's setting (midweek nudges, celebrations, the public
+    boards); anything else shows the setting and the switch."""
+    words, both = rest.lower().split(), ([toggle.on], [toggle.off])
+    enabled = getattr(member, toggle.column)
+    if words in both:
+        enabled = words == [toggle.on]
         with deps.sessions.begin() as session:
-            set_switch(session, member.team_id, member.user_id, name, enabled, deps.clock())
-    asked = to_plain(rest) if rest and words not in (["on"], ["off"]) else None
-    return say(f"{ask}_setting", enabled=enabled, asked=asked)
+            set_switch(
+                session, member.team_id, member.user_id, toggle.column, enabled, deps.clock()
+            )
+    asked = to_plain(rest) if rest and words not in both else None
+    return say(toggle.reply, enabled=enabled, asked=asked)
 
 
 def team_week(deps: Deps, manager: Member) -> str:
@@ -167,4 +216,5 @@ _LATER = {
     Ask.TEAM_REMOVE: remove_reps,
     Ask.WEEKS: rep_weeks,
     Ask.EXPORT: export_file,
+    Ask.CHART: answer_chart,
 }

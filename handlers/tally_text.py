@@ -9,6 +9,7 @@ from enum import StrEnum
 
 class Ask(StrEnum):
     OWN_WEEK = "week"
+    OWN_PERIOD = "period"  # /tally last week | 2026-W47 | month
     HELP = "help"
     BOARD = "board"
     NUDGES = "nudges"
@@ -20,6 +21,7 @@ class Ask(StrEnum):
     TEAM_REMOVE = "team remove"
     WEEKS = "weeks"  # /tally @rep [@rep…]
     EXPORT = "export"
+    CHART = "chart"  # /tally chart [@rep|team]
     ADMIN = "admin"
     UNKNOWN = "unknown"
 
@@ -32,9 +34,14 @@ class Route:
 
 # What people can type, for "did you mean" on an unknown word.
 COMMANDS = (
+    "last week",
+    "month",
     "board",
     "board last week",
     "board month",
+    "board team",
+    "board hide",
+    "board show",
     "team",
     "team add",
     "team remove",
@@ -51,6 +58,8 @@ COMMANDS = (
     "export",
     "export last week",
     "export month",
+    "chart",
+    "chart team",
     "admin",
     "admin forget",
     "help",
@@ -63,9 +72,12 @@ _SIMPLE = {
     "away": Ask.AWAY,
     "plan": Ask.PLAN,
     "export": Ask.EXPORT,
+    "chart": Ask.CHART,
     "admin": Ask.ADMIN,
 }
 _TEAM = {"add": Ask.TEAM_ADD, "remove": Ask.TEAM_REMOVE}
+# First words of a period of the rep's own (`2026-W47` starts with a digit).
+_PERIOD = {"last", "this", "week", "month"}
 
 
 def route_tally(text: str) -> Route:
@@ -82,6 +94,8 @@ def route_tally(text: str) -> Route:
         if words[1].lower() in _TEAM:
             return Route(_TEAM[words[1].lower()], _after(text, 2))
         return Route(Ask.UNKNOWN, " ".join(words[:2]))
+    if first in _PERIOD or first[0] in "0123456789":
+        return Route(Ask.OWN_PERIOD, text.strip())
     if words[0].startswith(("<@", "@")):
         return Route(Ask.WEEKS, text.strip())
     return Route(Ask.UNKNOWN, words[0])

@@ -8,6 +8,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 
 from handlers.deps import Deps
+from handlers.home import home_changed, refresh_home
 from handlers.ids import Action, row_id
 from handlers.log_modal import result_view
 from handlers.recording import entry_undone, undone_message
@@ -33,7 +34,7 @@ def undo_entry(
     ack()
     team_id, user_id = context.team_id, context.user_id
     now = deps.clock()
-    reply, sends = message(say("undo_gone")), []
+    reply, sends, undone = message(say("undo_gone")), [], False
     if (entry_id := row_id(action.get("value"))) is not None:
         with deps.sessions.begin() as session:
             entry = undo_activity(session, team_id, user_id, entry_id, now)
@@ -41,10 +42,16 @@ def undo_entry(
             if entry is not None and member is not None:
                 rules = deps.rules_in(session, team_id)
                 reply = undone_message(rules, entry, week_report(session, rules, member, now))
-                sends = entry_undone(session, member, entry, now)
+                sends, undone = entry_undone(session, member, entry, now), True
     if sends:
         deps.send_now(sends)
+    view = body.get("view") or {}
+    if view.get("type") == "home":
+        deps.defer(lambda: refresh_home(deps, client, team_id, user_id, reply["text"]))
+        return
+    if undone:
+        home_changed(deps, client, member)
     if body.get("container", {}).get("type") == "view":
-        client.views_update(view_id=body["view"]["id"], view=result_view(reply["blocks"], "Undone"))
+        client.views_update(view_id=view["id"], view=result_view(reply["blocks"], "Undone"))
     else:
         respond(replace_original=True, response_type="ephemeral", **reply)

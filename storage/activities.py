@@ -9,11 +9,11 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session, aliased
 
 from storage.insert_once import insert_once
-from storage.models import Activity
+from storage.models import Activity, Member
 
 COUNTED, PENDING, REJECTED = "counted", "pending", "rejected"
 COUNTS = (Activity.deleted_at.is_(None), Activity.status == COUNTED)
@@ -120,8 +120,39 @@ def week_rows(
     return [(key, int(count), int(points)) for key, count, points in rows]
 
 
+@dataclass(frozen=True)
+class BoardScope:
+    """Whose points a board ranks: reps — anyone with a manager, or who manages nobody — and
+    only `manager_id`'s when given; a `public` board leaves out reps who left the boards."""
+
+    manager_id: str | None = None
+    public: bool = True
+
+    def conditions(self, team_id: str) -> list[ColumnElement[bool]]:
+        """Subqueries rather than id lists, so a workspace of any size is one statement."""
+        people = select(Member.user_id).where(Member.team_id == team_id)
+        if self.manager_id is not None:
+            wanted = [Activity.user_id.in_(people.where(Member.manager_id == self.manager_id))]
+        else:
+            rep = aliased(Member)
+            has_reps = (
+                select(rep.id)
+                .where(rep.team_id == team_id, rep.manager_id == Member.user_id)
+                .exists()
+            )
+            managers = people.where(Member.manager_id.is_(None), has_reps)
+            wanted = [Activity.user_id.not_in(managers)]
+        if self.public:
+            wanted.append(Activity.user_id.not_in(people.where(Member.on_boards.is_(False))))
+        return wanted
+
+
 def week_totals(
-    session: Session, team_id: str, week: str, user_ids: Collection[str] | None = None
+    session: Session,
+    team_id: str,
+    week: str,
+    user_ids: Collection[str] | None = None,
+    scope: BoardScope | None = None,
 ) -> dict[str, int]:
     """Live points per user for a week in one query; users with no entries are absent."""
     query = (
@@ -135,6 +166,14 @@ def week_totals(
     )
     if user_ids is not None:
         query = query.where(Activity.user_id.in_(list(user_ids)))
+    return _totals(session, team_id, query, scope)
+
+
+def _totals(
+    session: Session, team_id: str, query: Select[tuple[str, int]], scope: BoardScope | None
+) -> dict[str, int]:
+    if scope is not None:
+        query = query.where(*scope.conditions(team_id))
     return {user_id: int(points) for user_id, points in session.execute(query)}
 
 
@@ -182,7 +221,9 @@ def rows_by_user_and_week(
     return grouped
 
 
-def totals_between(session: Session, team_id: str, first: date, last: date) -> dict[str, int]:
+def totals_between(
+    session: Session, team_id: str, first: date, last: date, scope: BoardScope | None = None
+) -> dict[str, int]:
     """Live points per user for local days first..last inclusive (a month's board)."""
     query = (
         select(Activity.user_id, func.sum(Activity.points))
@@ -194,7 +235,50 @@ def totals_between(session: Session, team_id: str, first: date, last: date) -> d
         )
         .group_by(Activity.user_id)
     )
-    return {user_id: int(points) for user_id, points in session.execute(query)}
+    return _totals(session, team_id, query, scope)
+
+
+def rep_rows_between(
+    session: Session, team_id: str, user_id: str, first: date, last: date
+) -> list[tuple[str, str, int, int]]:
+    """(week, activity_key, count, points) of a rep's live entries on local days first..last:
+    a month, week by week, in one query."""
+    query = (
+        select(
+            Activity.week,
+            Activity.activity_key,
+            func.sum(Activity.count),
+            func.sum(Activity.points),
+        )
+        .where(
+            Activity.team_id == team_id,
+            Activity.user_id == user_id,
+            Activity.local_day >= first,
+            Activity.local_day <= last,
+            *COUNTS,
+        )
+        .group_by(Activity.week, Activity.activity_key)
+    )
+    return [
+        (week, key, int(count), int(points)) for week, key, count, points in session.execute(query)
+    ]
+
+
+def rep_deals_between(
+    session: Session, team_id: str, user_id: str, key: str, first: date, last: date
+) -> list[tuple[str | None, Decimal, int]]:
+    """(currency, amount, count) of a rep's live `key` entries with an amount, local days
+    first..last; summed by the caller, in Decimal, so cents stay exact on SQLite too."""
+    query = select(Activity.currency, Activity.amount, Activity.count).where(
+        Activity.team_id == team_id,
+        Activity.user_id == user_id,
+        Activity.activity_key == key,
+        Activity.amount.is_not(None),
+        Activity.local_day >= first,
+        Activity.local_day <= last,
+        *COUNTS,
+    )
+    return [(currency, amount, count) for currency, amount, count in session.execute(query)]
 
 
 def teams_active_in(session: Session, week: str) -> list[str]:

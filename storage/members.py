@@ -118,13 +118,33 @@ def onboarding_reps(session: Session) -> list[Member]:
     return list(session.scalars(query.order_by(Member.id)))
 
 
-Switch = Literal["nudges_enabled", "celebrate"]  # what a rep turns on and off themselves
+def manages_anyone(session: Session, team_id: str, user_id: str) -> bool:
+    """Whether the user has at least one rep: whose team `/tally board team` means."""
+    query = select(Member.id).where(Member.team_id == team_id, Member.manager_id == user_id)
+    return session.scalar(query.limit(1)) is not None
+
+
+def members_among(session: Session, team_id: str, user_ids: Collection[str]) -> dict[str, Member]:
+    """The members of a short list (a board's 25), by user id; people with no row are absent."""
+    if not user_ids:
+        return {}
+    query = select(Member).where(Member.team_id == team_id, Member.user_id.in_(list(user_ids)))
+    return {member.user_id: member for member in session.scalars(query)}
+
+
+# What a rep turns on and off themselves.
+Switch = Literal["nudges_enabled", "celebrate", "on_boards"]
 
 
 def set_switch(
     session: Session, team_id: str, user_id: str, switch: Switch, enabled: bool, now: datetime
 ) -> None:
     setattr(ensure_member(session, team_id, user_id, now), switch, enabled)
+    session.flush()
+
+
+def home_opened(session: Session, team_id: str, user_id: str, now: datetime) -> None:
+    ensure_member(session, team_id, user_id, now).home_opened_at = now
     session.flush()
 
 

@@ -48,6 +48,9 @@ class Member(Base):
     role: Mapped[str] = mapped_column(String(16), default="rep")
     nudges_enabled: Mapped[bool] = mapped_column(default=True)
     celebrate: Mapped[bool] = mapped_column(default=True, server_default=true())
+    # False: left the public boards (`/tally board hide`); their manager's views still show them
+    on_boards: Mapped[bool] = mapped_column(default=True, server_default=true())
+    home_opened_at: Mapped[datetime | None]  # None: never opened App Home, so nothing to refresh
     created_at: Mapped[datetime]
 
 

@@ -95,25 +95,46 @@ def sheet_data(
     )
     scoped = user_ids if len(user_ids) <= IN_LIST_LIMIT else None
     rows = rows_by_user_and_week(session, team_id, weeks, scoped)
-    deals = select(Activity.user_id, Activity.week, Activity.currency, Activity.amount).where(
+    deals = deal_amounts(session, team_id, weeks, scoped, closed_won_key)
+    amounts = {
+        rep_week: {code: total for code, (_, total) in by_code.items()}
+        for rep_week, by_code in deals.items()
+    }
+    first, last = min(weeks), max(weeks)
+    away = days_off_between(
+        session, team_id, parse_iso_week(first), parse_iso_week(last) + timedelta(days=4), scoped
+    )
+    return SheetData(list(members), managers, rows, amounts, away)
+
+
+Deals = dict[tuple[str, str], dict[str, tuple[int, Decimal]]]  # (user, week) -> code -> n, sum
+
+
+def deal_amounts(
+    session: Session,
+    team_id: str,
+    weeks: Collection[str],
+    user_ids: Collection[str] | None,
+    closed_won_key: str,
+) -> Deals:
+    """Deals that carry an amount, counted and summed per currency in Decimal (exact cents on
+    SQLite too); `user_ids` None: everyone in the team."""
+    query = select(Activity.user_id, Activity.week, Activity.currency, Activity.amount).where(
         Activity.team_id == team_id,
         Activity.week.in_(list(weeks)),
         Activity.activity_key == closed_won_key,
         Activity.amount.is_not(None),
         *COUNTS,
     )
-    if scoped is not None:
-        deals = deals.where(Activity.user_id.in_(scoped))
-    amounts: dict[tuple[str, str], dict[str, Decimal]] = {}
-    for rep_id, week, currency, amount in session.execute(deals):
-        totals = amounts.setdefault((rep_id, week), {})
+    if user_ids is not None:
+        query = query.where(Activity.user_id.in_(list(user_ids)))
+    deals: Deals = {}
+    for rep_id, week, currency, amount in session.execute(query):
+        by_code = deals.setdefault((rep_id, week), {})
         code = currency or DEFAULT_CURRENCY
-        totals[code] = totals.get(code, Decimal(0)) + amount
-    first, last = min(weeks), max(weeks)
-    away = days_off_between(
-        session, team_id, parse_iso_week(first), parse_iso_week(last) + timedelta(days=4), scoped
-    )
-    return SheetData(list(members), managers, rows, amounts, away)
+        count, total = by_code.get(code, (0, Decimal(0)))
+        by_code[code] = (count + 1, total + amount)
+    return deals
 
 
 def has_logged(session: Session, team_id: str, user_id: str) -> bool:

@@ -3,7 +3,7 @@
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bench import command_path, fanout, friday, many_instances
+from bench import charts, command_path, fanout, friday, many_instances
 from bot.fakeslack import FakeSlack, RateLimits
 
 
@@ -33,6 +33,13 @@ def test_many_instances_smoke_keeps_every_total_and_posts_each_message_once() ->
     section = many_instances.run(many_instances.SMOKE, log=_quiet)
     row = next(line for line in section.body.splitlines() if line.startswith("| sqlite "))
     assert row.rstrip(" |").endswith("met"), row
+
+
+def test_charts_smoke_times_each_chart() -> None:
+    section = charts.run(charts.SMOKE, log=_quiet)
+    for chart in ("| rep, 13 weeks ", "| team, 10 reps "):
+        assert chart in section.body, section.body
+    assert "A worker's first chart" in section.body
 
 
 def test_fake_slack_limits_are_off_by_default_and_answer_429_when_on() -> None:

@@ -3,12 +3,15 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+from PIL import Image
 
 
-def test_demo_plays_a_week_and_a_friday_through_the_real_server() -> None:
+def test_demo_plays_a_week_and_a_friday_through_the_real_server(tmp_path: Path) -> None:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TALLY_"))}
     done = subprocess.run(
-        [sys.executable, "-m", "bot.cli", "demo"],
+        [sys.executable, "-m", "bot.cli", "demo", "--out", str(tmp_path)],
         env=clean,
         capture_output=True,
         text=True,
@@ -29,3 +32,16 @@ def test_demo_plays_a_week_and_a_friday_through_the_real_server() -> None:
     assert "digests 20" in shown and "1 sent, 0 already sent, 0 failed" in shown
     assert "*Weekly digest*" in shown and "*Leaderboard*" in shown
     assert "[Mark reviewed] [Snooze 7 days]" in shown
+    assert "Alex Rivera opens Tally's App Home" in shown and "[Edit] [Undo]" in shown
+    assert "Maya Chen opens Tally's App Home" in shown and "Your team this week" in shown
+    wins = shown[shown.index("── #wins") : shown.index("══ Friday 15:00")]
+    cheers = [line.strip(" │") for line in wins.splitlines() if ":tada:" in line]
+    assert cheers == [
+        ":tada: @sam closed Acme Corp — $12,500",  # the duplicate's cheer went with its undo
+        ":tada: @sam closed Initech — $8,000",
+    ]
+    assert "*Closed-won:* $20,500 in 2 deals · average deal $10,250" in shown
+    for name in ("rep-weeks.png", "team-week.png"):
+        assert f"saved the PNG Tally uploaded to {tmp_path / name}" in shown
+        with Image.open(tmp_path / name) as chart:
+            assert chart.format == "PNG" and chart.width >= 800

@@ -326,6 +326,24 @@ def test_leaderboard_channel_from_config(
     assert len(slack.messages_in(SALES)) == 1
 
 
+def test_leaderboard_posts_team_boards_to_their_channels_and_ranks_no_manager(
+    slack: FakeSlack, database_url: str, two_teams: dict[str, int], tmp_path
+) -> None:
+    with seeding(database_url) as session:
+        log(session, MONA, "closed_won", 4, day=_today())
+    config = tmp_path / "tally.toml"
+    config.write_text(f'leaderboard_channel = "{SALES}"\n[team_channels]\n"{MONA}" = "{WINS}"\n')
+
+    result = _tally("leaderboard", slack=slack, database_url=database_url, TALLY_CONFIG=str(config))
+
+    assert result.returncode == 0, result.stderr
+    assert _summary(result) == f"leaderboards {_week()}: 2 sent, 0 already sent, 0 failed"
+    [everyone] = [_read(slack, m) for m in slack.messages_in(SALES)]
+    [monas] = [_read(slack, m) for m in slack.messages_in(WINS)]
+    assert "@rita" in everyone and "@ravi" in everyone and "@mona —" not in everyone
+    assert "@mona's team" in monas and "@rita" in monas and "@ravi" not in monas
+
+
 def test_leaderboard_goes_to_the_channel_an_admin_picked_in_slack(
     slack: FakeSlack, database_url: str, two_teams: dict[str, int]
 ) -> None:

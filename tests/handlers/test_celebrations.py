@@ -170,3 +170,19 @@ def test_without_a_celebration_channel_nothing_is_posted(quiet: RunningTally) ->
     _log(quiet, "1 call")
 
     assert [m for m in quiet.slack.messages if not m["channel"].startswith("D")] == []
+
+
+def test_a_duplicate_undone_keeps_the_first_cheer_and_the_next_deal_is_cheered(
+    tally: RunningTally,
+) -> None:
+    for text in ("closed won Acme $12,500", "closed won Acme $12,500", "undo"):
+        _log(tally, text)
+    _log(tally, "closed won Initech $8,000")
+
+    tally.slack.wait_until(
+        lambda: any("Initech" in m["text"] for m in tally.slack.messages_in(WINS)), timeout=10
+    )
+    assert _cheers(tally) == [
+        ":tada: @rita closed Acme — $12,500",
+        ":tada: @rita closed Initech — $8,000",
+    ]

@@ -1,6 +1,7 @@
 """What a manager reads in the Friday digest."""
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 
 from bot.fakeslack.block_kit import block_kit_problem
 from bot.fakeslack.readable import as_read
@@ -10,11 +11,12 @@ from scoring.plans import parse_cadence
 from scoring.rules import ScoringRules
 from storage.members import get_member
 from storage.plans import add_plan
-from tests.fixtures.seed import TEAM, Seeder
+from tests.fixtures.seed import TEAM, Seeder, log
 
 RULES = ScoringRules(catalog=DEFAULT_CATALOG)
 FRIDAY = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)  # 15:00 in New York
 LAST_WEEK = FRIDAY - timedelta(days=7)
+NEW_YORK = "America/New_York"
 
 
 def _digest(session_factory, manager_id: str = "U0MONA") -> str:
@@ -42,7 +44,7 @@ def test_digest_shows_each_rep_against_the_goal_with_the_team_summary(session_fa
     ravi = next(line for line in seen.splitlines() if "@u0ravi —" in line)
     assert "100 / 500 pts" in ravi
     assert "-50 vs last week" in ravi and "below goal" in ravi and "onboarding wk 7" in ravi
-    assert "Team total: 625 pts" in seen
+    assert "Team total: 625 / 1000 pts · 1 of 2 met their goal" in seen
     assert "Top performer: @u0rita" in seen
 
 
@@ -146,3 +148,58 @@ def test_below_goal_only_in_weeks_the_goal_applies_to(session_factory) -> None:
         assert ":small_red_triangle_down:" not in lines[user_id], lines[user_id]
     assert "starts Mon 4 Jan 2027" in lines["u0soon"]
     assert ":white_check_mark:" in lines["u0any"]
+
+
+def test_digest_ends_in_a_decision_trends_funnels_deals_and_whom_to_coach(
+    session_factory,
+) -> None:
+    seed = Seeder(session_factory)
+    for user_id in ("U0MONA", "U0RITA", "U0RAVI"):
+        seed.person(user_id, "America/New_York", FRIDAY)
+    seed.team("U0MONA", ["U0RITA", "U0RAVI"], None, FRIDAY)
+    for weeks_ago in (1, 2, 3, 4):
+        seed.log("U0RAVI", "meeting_booked", 10, FRIDAY - timedelta(weeks=weeks_ago))
+        seed.log("U0RAVI", "call", 40, FRIDAY - timedelta(weeks=weeks_ago))
+    seed.log("U0RAVI", "call", 40, FRIDAY - timedelta(days=3))  # Tuesday: no meetings
+    seed.log("U0RITA", "call", 30, FRIDAY - timedelta(hours=5))
+    seed.log("U0RITA", "email", 20, FRIDAY - timedelta(hours=5))
+    seed.log("U0RITA", "meeting_booked", 2, FRIDAY - timedelta(hours=4))
+    seed.log("U0RITA", "demo_self_led", 1, FRIDAY - timedelta(hours=3))
+    with session_factory.begin() as session:
+        for amount in ("12500", "7500"):
+            log(session, "U0RITA", "closed_won", at=FRIDAY, tz=NEW_YORK, amount=Decimal(amount))
+
+    seen = _digest(session_factory)
+    ravi = seen[seen.index("@u0ravi —") :]
+
+    assert "4 weeks `███▃`" in ravi and "last activity Tue 24 Nov" in ravi
+    rita = seen[seen.index("@u0rita —") : seen.index("@u0ravi —")]
+    assert (
+        "calls & emails 50 → DM talks 0 → meetings 2 → discovery & demos 1 → closed-won 2" in rita
+    )
+    assert "$20,000" in rita
+    assert "Closed-won: $20,000 in 2 deals · average deal $10,000" in seen
+    coach = seen[seen.index("Who to coach") :]
+    assert "@u0ravi — 40 pts vs usually 140; Meeting booked dropped most" in coach
+    assert "@u0rita" not in coach  # nothing before this week: no average to fall short of
+    assert seen.count("[View]") == 2
+
+
+def test_a_big_teams_digest_stays_within_slacks_blocks(session_factory) -> None:
+    seed = Seeder(session_factory)
+    seed.person("U0MONA", "UTC", FRIDAY)
+    reps = [f"U0R{n:02d}" for n in range(60)]
+    for rep_id in reps:
+        seed.person(rep_id, "UTC", FRIDAY)
+        seed.log(rep_id, "call", 5, FRIDAY - timedelta(hours=2))
+    seed.team("U0MONA", reps, None, FRIDAY)
+
+    with session_factory() as session:
+        manager = get_member(session, TEAM, "U0MONA")
+        draft = digest_draft(session, RULES, manager, "2026-W48", FRIDAY)
+
+    assert len(draft.blocks) <= 50
+    assert block_kit_problem({"text": draft.text, "blocks": draft.blocks}) is None
+    seen = as_read({"blocks": draft.blocks}, lambda user_id: user_id.lower())
+    assert all(f"@{rep_id.lower()}" in seen for rep_id in reps)
+    assert "Team total:" in seen

@@ -326,7 +326,7 @@ _BOARD_HEADER = re.compile(r"\*Leaderboard\* · (\d{4}-W\d{2})")
 _BOARD_LINE = re.compile(r"^\d+\. @(\w+) — (\d+) pts", re.M)
 _DIGEST_HEADER = re.compile(r"\*Weekly digest\* · (\d{4}-W\d{2})")
 _DIGEST_LINE = re.compile(r"\*@(\w+)\* — \*(\d+)\* / \d+ pts")
-_TEAM_TOTAL = re.compile(r"\*Team total:\* (\d+) pts")
+_TEAM_TOTAL = re.compile(r"\*Team total:\* (\d+)(?: / \d+)? pts")
 
 
 def _user(handle: str) -> str:
@@ -469,8 +469,13 @@ def _check_home(world: World, user_id: str) -> None:
 
 
 def _board_totals(world: World, week: str) -> dict[str, int]:
+    """Everyone's points but the manager's: boards rank reps."""
     totals = _stored_totals(world)
-    return {user: points for (user, label), points in totals.items() if label == week and points}
+    return {
+        user: points
+        for (user, label), points in totals.items()
+        if label == week and points and user != PEOPLE[0]
+    }
 
 
 def _check_boards(world: World, asker: str, weeks: set[str]) -> None:
