@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import socket
 import subprocess
@@ -13,6 +14,22 @@ import urllib.request
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+
+_STOPPING: list[subprocess.Popen[bytes]] = []  # servers told to stop, not yet exited
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@atexit.register
+def _reap_all() -> None:
+    while _STOPPING:
+        _stop(_STOPPING.pop())
 
 
 def free_port() -> int:
@@ -36,12 +53,17 @@ def serving(
     module: tuple[str, ...] = ("bot.cli", "serve"),
     startup_seconds: float = 30.0,
     log_path: Path | None = None,
+    wait_for_exit: bool = True,
 ) -> Iterator[str]:
     """Yield the server's base URL once /healthz answers; the server's log is kept for failures.
 
     `module` is what `python -m` runs: `tally serve` by default, or a benchmark's baseline app.
     `log_path` keeps the server's output where a test can read it (default: a temporary file).
+    `wait_for_exit=False` leaves the stopping server to wind down (about 0.7 s) while the caller
+    goes on, for one that nothing will open again — a test's server on its own database; it is
+    reaped by the next start or at exit.
     """
+    _STOPPING[:] = [stopping for stopping in _STOPPING if stopping.poll() is None]
     port = free_port()
     url = f"http://127.0.0.1:{port}"
     with tempfile.TemporaryDirectory(prefix="tally-serve-") as logs:
@@ -63,8 +85,7 @@ def serving(
                 yield url
             finally:
                 process.terminate()
-                try:
-                    process.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait()
+                if wait_for_exit:
+                    _stop(process)
+                else:
+                    _STOPPING.append(process)

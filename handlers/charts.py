@@ -9,21 +9,12 @@ from slack_sdk import WebClient
 
 from handlers.deps import Deps
 from handlers.export import gather
-from handlers.people import (
-    NotAPerson,
-    SlackSilent,
-    confirmed_admin,
-    member_with_profile,
-    named_person,
-    parse_mentions,
-    resolve_names,
-    why_not_counted,
-)
+from handlers.people import member_with_profile, parse_mentions, rep_for, resolve_names
 from handlers.render import say
 from handlers.slack_text import to_plain
 from scoring.chart_data import CHART_WEEKS, RepBar, WeekBar, chart_weeks, rep_series, team_bars
 from scoring.weeks import iso_week_label, local_date
-from storage.members import get_member, team_of
+from storage.members import team_of
 from storage.models import Member
 
 ALT_TEXT_LIMIT = 1000  # Slack refuses longer alt text (alt_txt_too_large)
@@ -58,16 +49,8 @@ def someones_chart(deps: Deps, client: WebClient, caller: Member, rep_id: str) -
     `/tally @rep` gives, which says nothing about the rep beyond the mention."""
     if rep_id == caller.user_id:
         return rep_chart(deps, client, caller, caller)
-    with deps.reads() as session:
-        rep = get_member(session, caller.team_id, rep_id)
-    manages = rep is not None and rep.manager_id == caller.user_id
-    if not (manages or confirmed_admin(deps, client, caller)):
-        return say("week_refused", rep_id=rep_id)
-    try:
-        rep = named_person(deps, client, caller.team_id, rep_id)
-    except (NotAPerson, SlackSilent) as error:
-        return why_not_counted(error)
-    return rep_chart(deps, client, caller, rep)
+    rep = rep_for(deps, client, caller, rep_id)
+    return rep if isinstance(rep, str) else rep_chart(deps, client, caller, rep)
 
 
 def rep_chart(deps: Deps, client: WebClient, caller: Member, rep: Member) -> str:

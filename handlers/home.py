@@ -43,10 +43,11 @@ from scoring.parser import ParsedLog
 from scoring.rules import ScoringRules
 from scoring.trend import sparkline
 from scoring.weeks import iso_week_label, local_date, parse_iso_week
+from storage.activities import rows_by_user_and_week
 from storage.members import home_opened, team_of
 from storage.models import Activity, Member
 from storage.plans import plans_of
-from storage.recent import last_logged_days, most_logged, points_by_week, recent_entries
+from storage.recent import last_logged_days, most_logged, recent_entries
 
 log = logging.getLogger(__name__)
 
@@ -155,7 +156,8 @@ def _read_home(deps: Deps, session: Session, member: Member) -> Home:
     report = week_report(session, rules, member, now)
     monday = parse_iso_week(report.week)
     weeks = [iso_week_label(monday - timedelta(weeks=n)) for n in range(TREND_WEEKS - 1, -1, -1)]
-    points = points_by_week(session, member.team_id, member.user_id, weeks)
+    grouped = rows_by_user_and_week(session, member.team_id, weeks, [member.user_id])
+    points = {week: sum(p for _, _, p in rows) for (_, week), rows in grouped.items()}
     today = local_date(now, member.tz)
     views = [
         (plan.id, plan_view(plan, today))

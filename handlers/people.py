@@ -145,6 +145,20 @@ def named_person(
     return member or fetch_profile(deps, client, team_id, user_id, fallback=False)
 
 
+def rep_for(deps: Deps, client: WebClient, caller: Member, rep_id: str) -> Member | str:
+    """Someone else `caller` may look at — a rep they manage, or anyone for an admin — with a
+    fresh profile; else the refusal, which says nothing about them beyond the mention."""
+    with deps.reads() as session:
+        rep = get_member(session, caller.team_id, rep_id)
+    manages = rep is not None and rep.manager_id == caller.user_id
+    if not (manages or confirmed_admin(deps, client, caller)):
+        return say("week_refused", rep_id=rep_id)
+    try:
+        return named_person(deps, client, caller.team_id, rep_id)
+    except (NotAPerson, SlackSilent) as error:
+        return why_not_counted(error)
+
+
 def why_not_counted(error: NotAPerson | SlackSilent) -> str:
     """The reply when a named person is no one Tally counts, or Slack could not say."""
     if isinstance(error, SlackSilent):

@@ -7,11 +7,6 @@ import io
 from collections.abc import Sequence
 from decimal import Decimal
 
-from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-from openpyxl.styles import Font
-from openpyxl.utils import get_column_letter
-
 from scoring.sheet import Cell, Kind, Table
 
 CSV_TYPE = "text/csv"
@@ -30,7 +25,13 @@ def csv_bytes(table: Table) -> bytes:
 
 
 def xlsx_bytes(tables: Sequence[Table]) -> bytes:
-    """One worksheet per table: bold frozen header, autofilter, number formats, fitted widths."""
+    """One worksheet per table: bold frozen header, autofilter, number formats, fitted widths.
+
+    openpyxl is imported here, on first use: it costs every process start 0.2 s otherwise."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
     workbook = Workbook()
     workbook.remove(workbook.active)
     for table in tables:
@@ -65,6 +66,8 @@ def _csv_cell(cell: Cell) -> str | int:
 def _xlsx_cell(cell: Cell) -> Cell:
     """Characters no worksheet can hold (C0 controls, as a hostile display name may carry)
     are dropped rather than failing the whole export."""
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
     return ILLEGAL_CHARACTERS_RE.sub("", cell) if isinstance(cell, str) else cell
 
 

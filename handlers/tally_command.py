@@ -16,16 +16,7 @@ from handlers.errors import reply_later
 from handlers.export import export_file
 from handlers.leaderboard import board_for, team_board_for
 from handlers.own_month import own_month
-from handlers.people import (
-    NotAPerson,
-    SlackSilent,
-    confirmed_admin,
-    member_with_profile,
-    named_person,
-    parse_mentions,
-    resolve_names,
-    why_not_counted,
-)
+from handlers.people import member_with_profile, parse_mentions, rep_for, resolve_names
 from handlers.plans import answer_plan
 from handlers.render import message, quoted_literally, say
 from handlers.reports import past_week_report, team_reports, week_report
@@ -35,7 +26,7 @@ from handlers.team_changes import add_reps, remove_reps
 from handlers.time_off import answer_away
 from scoring.periods import THIS_MONTH, PeriodError, parse_period
 from scoring.weeks import iso_week_label, local_date
-from storage.members import Switch, get_member, set_switch, team_of
+from storage.members import Switch, set_switch, team_of
 from storage.models import Member
 
 # `/tally @a @b …` shows at most this many weeks, so one command stays one short message.
@@ -195,15 +186,9 @@ def rep_week(deps: Deps, client: WebClient, caller: Member, rep_id: str) -> str:
     """One person's week, or a refusal that says nothing about them beyond the mention."""
     if rep_id == caller.user_id:
         return own_week(deps, caller)
-    with deps.reads() as session:
-        rep = get_member(session, caller.team_id, rep_id)
-    manages = rep is not None and rep.manager_id == caller.user_id
-    if not (manages or confirmed_admin(deps, client, caller)):
-        return say("week_refused", rep_id=rep_id)
-    try:
-        rep = named_person(deps, client, caller.team_id, rep_id)
-    except (NotAPerson, SlackSilent) as error:
-        return why_not_counted(error)
+    rep = rep_for(deps, client, caller, rep_id)
+    if isinstance(rep, str):
+        return rep
     with deps.reads() as session:
         rules = deps.rules_in(session, rep.team_id)
         report = week_report(session, rules, rep, deps.clock())

@@ -1,5 +1,5 @@
 """What a dashboard reads about recent work: the newest entries, the activities a rep logs most,
-points per week, and the day each person last logged."""
+and the day each person last logged."""
 
 from collections.abc import Collection
 from datetime import date
@@ -44,22 +44,6 @@ def most_logged(
         .limit(limit)
     )
     return list(session.scalars(query))
-
-
-def points_by_week(
-    session: Session, team_id: str, user_id: str, weeks: Collection[str]
-) -> dict[str, int]:
-    query = (
-        select(Activity.week, func.sum(Activity.points))
-        .where(
-            Activity.team_id == team_id,
-            Activity.user_id == user_id,
-            Activity.week.in_(list(weeks)),
-            *COUNTS,
-        )
-        .group_by(Activity.week)
-    )
-    return {week: int(points) for week, points in session.execute(query)}
 
 
 def last_logged_days(
