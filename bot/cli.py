@@ -106,7 +106,9 @@ def _digest(settings: Settings, args: argparse.Namespace) -> int:
     return _job(
         settings,
         f"digests {week}",
-        lambda session, now: digests_for_week(session, settings.rules, week, now),
+        lambda session, now: digests_for_week(
+            session, settings.rules, week, now, settings.digest_chart
+        ),
     )
 
 

@@ -26,6 +26,8 @@ from slack_sdk.web import SlackResponse
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.rate_limits import ONE_PER_SECOND, TIER_3, RateLimiter
+from handlers.digest_chart import KIND as CHART_KIND
+from handlers.digest_chart import draw, filename_of
 from storage.models import OutboxMessage
 from storage.outbox import (
     Key,
@@ -44,7 +46,7 @@ from storage.outbox import (
 logger = logging.getLogger(__name__)
 
 METADATA_EVENT_TYPE = "tally_outbox"
-WRITES = frozenset({"chat.postMessage", "chat.update", "chat.delete"})
+WRITES = frozenset({"chat.postMessage", "chat.update", "chat.delete", "files.upload_v2"})
 # Slack's clock and ours disagree a little; look this far before a row was queued.
 HISTORY_SKEW = timedelta(minutes=10)
 HISTORY_PAGE = 200
@@ -302,6 +304,8 @@ class Deliverer:
             "chat.postMessage": self._client.chat_postMessage,
             "chat.update": self._client.chat_update,
             "chat.delete": self._client.chat_delete,
+            "files.upload_v2": self._client.files_upload_v2,
+            "files.list": self._client.files_list,
             "conversations.open": self._client.conversations_open,
             "conversations.history": self._client.conversations_history,
         }
@@ -312,6 +316,8 @@ class Deliverer:
                 "conversations.history",
                 "chat.update",
                 "chat.delete",
+                "files.upload_v2",
+                "files.list",
             )
         }
 
@@ -384,6 +390,8 @@ class Deliverer:
                 if job.retracted:
                     self._withdraw(job, leases)
                     report.record(job, Outcome.WITHDRAWN)
+                elif job.kind == CHART_KIND:
+                    report.record(job, self._upload(job, leases))
                 elif job.ts is not None:
                     self._update(job, leases)
                     report.record(job, Outcome.UPDATED)
@@ -416,14 +424,7 @@ class Deliverer:
         # Only a row tried before, past conversations.open, can already be in Slack.
         tried = job.attempts > 0 or job.in_doubt
         may_be_posted = tried and (job.channel_id is not None or not job.to_user)
-        if job.channel_id is None and job.to_user:
-            with self._sessions.begin() as session:
-                channel = known_channel(session, job.team_id, job.recipient)
-            channel = channel or self._open_dm(job, leases)
-            with self._sessions.begin() as session:
-                remember_channel(session, job.id, channel)
-            job.channel_id = channel
-        channel = job.channel_id or job.recipient
+        channel = self._channel(job, leases)
         if may_be_posted:
             found = self._find_posted(channel, job, leases)
             if found is not None:
@@ -450,6 +451,51 @@ class Deliverer:
         job.retracted = True  # a retry after a failed delete deletes, never edits
         self._withdraw(job, leases)
         return Outcome.WITHDRAWN
+
+    def _channel(self, job: _Job, leases: _Leases) -> str:
+        """Where the job goes: a channel, or the recipient's DM (opened once, remembered)."""
+        if job.channel_id is None and job.to_user:
+            with self._sessions.begin() as session:
+                channel = known_channel(session, job.team_id, job.recipient)
+            channel = channel or self._open_dm(job, leases)
+            with self._sessions.begin() as session:
+                remember_channel(session, job.id, channel)
+            job.channel_id = channel
+        return job.channel_id or job.recipient
+
+    def _upload(self, job: _Job, leases: _Leases) -> Outcome:
+        """Draw the chart the row describes and share it in the DM, once: an attempt that may
+        have got through is looked for among the channel's files by its name first."""
+        tried = job.attempts > 0 or job.in_doubt
+        channel = self._channel(job, leases)
+        filename = filename_of(job.recipient, job.period)
+        if tried and (found := self._find_file(channel, filename, job, leases)) is not None:
+            self._record_sent(job, channel, found)
+            return Outcome.SENT if job.in_doubt else Outcome.FOUND
+        upload = draw(job.recipient, job.period, job.blocks)
+        if upload is None:
+            with self._sessions.begin() as session:
+                mark_withdrawn(session, job.id)
+            return Outcome.WITHDRAWN
+        self._per_method["files.upload_v2"].wait()
+        answer = self._call(
+            job,
+            leases,
+            "files.upload_v2",
+            channel=channel,
+            file=upload.content,
+            filename=upload.filename,
+            title=upload.title,
+            alt_txt=upload.alt_text,
+        )
+        shared = answer.get("file") or (answer.get("files") or [{}])[0]
+        self._record_sent(job, channel, str(shared.get("id") or filename))
+        return Outcome.SENT
+
+    def _find_file(self, channel: str, filename: str, job: _Job, leases: _Leases) -> str | None:
+        self._per_method["files.list"].wait()
+        page = self._call(job, leases, "files.list", channel=channel, types="images", count=100)
+        return next((f["id"] for f in page.get("files", []) if f.get("name") == filename), None)
 
     def _update(self, job: _Job, leases: _Leases) -> None:
         assert job.channel_id is not None and job.ts is not None

@@ -188,6 +188,8 @@ def run_demo(out: Path) -> int:
                 print(f"══ {title}: tally {' '.join(args)}\n   → {_operator(env, *args)}")
                 for posted in slack.messages_in(channel):
                     print(textwrap.indent(as_read(posted, slack.user_name), "   │ "), end="\n\n")
+                for shared in slack.files_in(channel):
+                    print(f"   │ 📎 {shared.name} ({len(shared.content):,} bytes)", end="\n\n")
             _home(slack, client, "U0ALEX")
             _home(slack, client, "U0MAYA")
             _charts(slack, client, out)

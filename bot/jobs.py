@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from bot.delivery import Deliverer, Key, Outcome
 from bot.settings import Settings
 from handlers.digest import due_digests, redraft_changed
+from handlers.digest_chart import KIND as CHART_KIND
 from handlers.leaderboard import due_leaderboards
 from handlers.nudges import nudges_due
 from handlers.reminders import reminder_drafts
@@ -25,6 +26,7 @@ from storage.outbox import (
     ABANDONED,
     PENDING,
     SENDING,
+    WITHDRAWN,
     Draft,
     describe,
     enqueue,
@@ -108,6 +110,10 @@ def record_drafts(session: Session, drafts: Iterable[Draft], now: datetime) -> R
     recorded = Recorded()
     for draft in drafts:
         row, created = enqueue(session, draft, now)
+        if draft.kind == CHART_KIND:  # goes with its digest: once, never edited, not counted
+            if row.ts is None and row.status != WITHDRAWN:
+                recorded.to_deliver.append((draft.team_id, draft.key))
+            continue
         if not created and not same_content(row, draft.text, draft.blocks):
             request_update(session, draft.team_id, draft.key, draft.text, draft.blocks, now)
         if row.ts is not None and not row.needs_update:
@@ -154,6 +160,8 @@ def deliver_now(
     for row in rows:
         key = (row.team_id, row.key)
         outcome, cause = report.outcomes.get(key), report.causes.get(key)
+        if row.kind == CHART_KIND and outcome not in (Outcome.FAILED, Outcome.ABANDONED):
+            continue  # a digest's chart is counted with it; only its trouble is reported
         if outcome == Outcome.SENT:
             summary.sent += 1
         elif outcome == Outcome.UPDATED:
@@ -237,7 +245,7 @@ def due_drafts(settings: Settings) -> DraftsFor:
     rules, schedules = settings.rules, settings.schedules
 
     def drafts(session: Session, now: datetime) -> Iterator[Draft]:
-        yield from due_digests(session, rules, schedules.digest, now)
+        yield from due_digests(session, rules, schedules.digest, now, settings.digest_chart)
         yield from due_leaderboards(
             session,
             rules,

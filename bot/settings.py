@@ -56,6 +56,7 @@ class Settings:
     schedules: Schedules
     admins: frozenset[str]
     team_channels: Mapping[str, str]  # a manager's user id -> their team's board channel
+    digest_chart: bool
 
 
 def load_settings(env: Mapping[str, str], *, slack: bool = True) -> Settings:
@@ -77,7 +78,8 @@ def load_settings(env: Mapping[str, str], *, slack: bool = True) -> Settings:
     api_url = env.get("SLACK_API_URL", "").strip() or DEFAULT_API_URL
     if not api_url.startswith(("http://", "https://")):
         raise SettingsError(f"SLACK_API_URL must be an http(s) URL, got {api_url!r}.")
-    rules, channels, schedules, team_channels = _read_config(env.get("TALLY_CONFIG", "").strip())
+    config = _read_config(env.get("TALLY_CONFIG", "").strip())
+    rules, channels, schedules = config.rules, config.channels, config.schedules
     return Settings(
         slack_bot_token=token,
         slack_signing_secret=secret,
@@ -95,7 +97,8 @@ def load_settings(env: Mapping[str, str], *, slack: bool = True) -> Settings:
         celebrate_channel=channels.get("celebrate_channel"),
         schedules=schedules,
         admins=frozenset(u.strip() for u in env.get("TALLY_ADMINS", "").split(",") if u.strip()),
-        team_channels=team_channels,
+        team_channels=config.team_channels,
+        digest_chart=config.digest_chart,
     )
 
 
@@ -116,9 +119,18 @@ _USER_ID = re.compile(r"[UW][A-Z0-9]{2,20}")
 _CHANNEL_ID = re.compile(r"[CG][A-Z0-9]{2,20}")
 
 
-def _read_config(path: str) -> tuple[ScoringRules, dict[str, str], Schedules, dict[str, str]]:
+@dataclass(frozen=True)
+class _Config:
+    rules: ScoringRules
+    channels: dict[str, str]
+    schedules: Schedules
+    team_channels: dict[str, str]
+    digest_chart: bool = True  # a team chart follows each manager's digest
+
+
+def _read_config(path: str) -> _Config:
     if not path:
-        return ScoringRules(catalog=DEFAULT_CATALOG), {}, Schedules(), {}
+        return _Config(ScoringRules(catalog=DEFAULT_CATALOG), {}, Schedules(), {})
     try:
         data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -138,7 +150,10 @@ def _read_config(path: str) -> tuple[ScoringRules, dict[str, str], Schedules, di
     for name, channel in channels.items():
         if not isinstance(channel, str):
             raise SettingsError(f"TALLY_CONFIG {path}: {name} must be a channel ID string.")
-    return rules, channels, schedules, team_channels
+    chart = data.get("digest_chart", True)
+    if not isinstance(chart, bool):
+        raise SettingsError(f"TALLY_CONFIG {path}: digest_chart must be true or false.")
+    return _Config(rules, channels, schedules, team_channels, chart)
 
 
 def _team_channels(table: object) -> dict[str, str]:

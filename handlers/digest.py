@@ -13,11 +13,13 @@ from slack_sdk.models.blocks import ButtonElement, MarkdownTextObject, SectionBl
 from sqlalchemy.orm import Session, sessionmaker
 
 from handlers.digest_changes import KIND
+from handlers.digest_chart import chart_draft
 from handlers.ids import Action
 from handlers.plans import day_label
 from handlers.reminders import OverduePlan, overdue_for_team
 from handlers.render import BLOCK_LIMIT, say, sections
 from scoring.catalog import CLOSED_WON
+from scoring.chart_data import RepBar
 from scoring.deal_amounts import format_amount
 from scoring.insights import funnel, who_to_coach
 from scoring.rules import ScoringRules
@@ -176,7 +178,8 @@ def _render(
     away: DaysOff,
     last_days: Mapping[str, date],
     deals: Deals,
-) -> Draft:
+) -> list[Draft]:
+    """The digest, then the team chart that follows it (none for a manager without reps)."""
     weeks = _rep_weeks(rules, reps, week, rows, away, last_days, deals)
     monday = parse_iso_week(week)
     best = weeks[0].tally.total if weeks else 0
@@ -210,7 +213,7 @@ def _render(
         overdue=[(plan, day_label(plan.due)) for plan in overdue],
     )
     blocks += [b.to_dict() for b in sections(tail)]
-    return Draft(
+    digest = Draft(
         team_id=manager.team_id,
         kind=KIND,
         recipient=manager.user_id,
@@ -219,6 +222,13 @@ def _render(
         blocks=blocks[:BLOCK_LIMIT],
         editable_until=monday_noon_after(monday).replace(tzinfo=zone(manager.tz)),
     )
+    if not weeks:
+        return [digest]
+    names = {rep.user_id: rep.display_name or rep.user_id for rep in reps}
+    bars = [
+        RepBar(names[r.user_id], r.tally.total, r.goal if r.goal_applies else None) for r in weeks
+    ]
+    return [digest, chart_draft(manager.team_id, manager.user_id, week, bars)]
 
 
 def _rep_block(rep: RepWeek) -> dict[str, Any]:
@@ -229,7 +239,11 @@ def _rep_block(rep: RepWeek) -> dict[str, Any]:
 
 
 def build_digests(
-    session: Session, rules: ScoringRules, wanted: Sequence[tuple[Member, str]], now: datetime
+    session: Session,
+    rules: ScoringRules,
+    wanted: Sequence[tuple[Member, str]],
+    now: datetime,
+    charts: bool = False,
 ) -> Iterator[Draft]:
     """Many managers' digests, a chunk of managers at a time: seven queries per chunk (reps,
     five weeks' rows, plans, zones, days off, last days, deal amounts), so a Friday costs what
@@ -241,9 +255,9 @@ def build_digests(
     for team_id, team_group in by_team.items():
         own = rules_for(session, rules, team_id)
         for start in range(0, len(team_group), MANAGERS_PER_CHUNK):
-            yield from _chunk(
-                session, own, team_id, team_group[start : start + MANAGERS_PER_CHUNK], now
-            )
+            chunk = team_group[start : start + MANAGERS_PER_CHUNK]
+            for drafts in _chunk(session, own, team_id, chunk, now):
+                yield from drafts if charts else drafts[:1]
 
 
 def _chunk(
@@ -252,7 +266,7 @@ def _chunk(
     team_id: str,
     group: Sequence[tuple[Member, str]],
     now: datetime,
-) -> Iterator[Draft]:
+) -> Iterator[list[Draft]]:
     reps = reps_of_managers(session, team_id, {m.user_id for m, _ in group})
     rep_ids = [r.user_id for r in reps] if len(reps) <= IN_LIST_LIMIT else None
     this = {w for _, w in group}
@@ -285,9 +299,10 @@ def digest_draft(
 
 
 def due_digests(
-    session: Session, rules: ScoringRules, slot: Slot, now: datetime
+    session: Session, rules: ScoringRules, slot: Slot, now: datetime, charts: bool = False
 ) -> Iterator[Draft]:
-    """Digests whose Friday moment has passed in each manager's zone and that aren't queued yet."""
+    """Digests whose Friday moment has passed in each manager's zone and that aren't queued
+    yet, each followed by its team chart with `charts`."""
     due = []
     slot_of = slots_of(session, "digest", slot)
     for manager in managers(session):
@@ -298,14 +313,14 @@ def due_digests(
     wanted = [
         (m, week) for m, week in due if (m.team_id, f"{KIND}:{m.user_id}:{week}") not in queued
     ]
-    return build_digests(session, rules, wanted, now)
+    return build_digests(session, rules, wanted, now, charts)
 
 
 def digests_for_week(
-    session: Session, rules: ScoringRules, week: str, now: datetime
+    session: Session, rules: ScoringRules, week: str, now: datetime, charts: bool = False
 ) -> Iterator[Draft]:
     """Every manager's digest for `week`, for the operator command (drafted as it enqueues)."""
-    return build_digests(session, rules, [(m, week) for m in managers(session)], now)
+    return build_digests(session, rules, [(m, week) for m in managers(session)], now, charts)
 
 
 def redraft_changed(sessions: sessionmaker[Session], rules: ScoringRules, now: datetime) -> int:

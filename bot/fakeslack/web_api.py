@@ -343,6 +343,7 @@ class FakeSlack:
         upload_methods = {
             "files.getUploadURLExternal": self._get_upload_url,
             "files.completeUploadExternal": self._complete_upload,
+            "files.list": self._files_list,
         }
         answer = upload_methods.get(method)
         if answer is None:
@@ -372,6 +373,14 @@ class FakeSlack:
             upload.content = body
         self._notify()
         return True
+
+    def _files_list(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The files shared in `channel`, newest first (one page: tests share few)."""
+        channel = args.get("channel") or ""
+        shared = [f for f in reversed(self._files) if not channel or f.channel == channel]
+        count = int(args.get("count") or 100)
+        listed = [{"id": f.id, "name": f.name, "title": f.title} for f in shared[:count]]
+        return {"files": listed, "paging": {"count": count, "total": len(shared), "page": 1}}
 
     def _complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
         """Step 3: share the uploaded files in `channel_id` (a DM from conversations.open)."""

@@ -41,6 +41,7 @@ def test_demo_plays_a_week_and_a_friday_through_the_real_server(tmp_path: Path) 
         ":tada: @sam closed Initech — $8,000",
     ]
     assert "*Closed-won:* $20,500 in 2 deals · average deal $10,250" in shown
+    assert "📎 tally-team-" in shown  # the digest's team chart
     for name in ("rep-weeks.png", "team-week.png"):
         assert f"saved the PNG Tally uploaded to {tmp_path / name}" in shown
         with Image.open(tmp_path / name) as chart:

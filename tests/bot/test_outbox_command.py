@@ -7,6 +7,7 @@ import signal
 import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select, update
@@ -27,6 +28,9 @@ def _week() -> str:
     return iso_week_label(datetime.now(UTC).date())
 
 
+QUIET_CONFIG = Path(__file__).with_name("no_digest_chart.toml")  # the digest alone, no chart
+
+
 def _env(slack_url: str, database_url: str) -> dict[str, str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TALLY_"))}
     clean.pop("LOG_LEVEL", None)
@@ -36,6 +40,7 @@ def _env(slack_url: str, database_url: str) -> dict[str, str]:
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
         "SLACK_API_URL": slack_url,
         "DATABASE_URL": database_url,
+        "TALLY_CONFIG": str(QUIET_CONFIG),
     }
 
 
