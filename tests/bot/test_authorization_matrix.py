@@ -635,6 +635,12 @@ def exported_whom_entitled(o: Outcome) -> bool:
     return got == (reps or {o.actor})
 
 
+def charted_to_actor(o: Outcome) -> bool:
+    """A chart reached the actor's own DM, and nothing was stored."""
+    files = o.world.tally.slack.files[o.marks.files :]
+    return o.changes == [] and [f.channel for f in files] == ["D" + o.actor]
+
+
 def opened_form(o: Outcome) -> bool:
     return "【Log activity】" in o.shown.text
 
@@ -762,6 +768,12 @@ FORGET_PRESS = Surface(
     rita_forgotten,
     ghost=True,
 )
+RITAS_CHART = Surface(
+    "/tally chart @rita",
+    command(lambda c: f"chart <@{c.rita}>"),
+    charted_to_actor,
+    ghost=True,
+)
 EXPORT = Surface("/tally export csv", command(lambda c: "export csv"), exported_whom_entitled)
 HOME = Surface("App Home", open_home, own_total)
 HOME_BUTTON = Surface("Home's Log activity button", home_log_button, opened_form)
@@ -810,6 +822,7 @@ MATRIX: list[tuple[Surface, frozenset[str]]] = [
     (FORGET_ASK, frozenset({ADA})),
     (FORGET_PRESS, frozenset({ADA})),
     (EXPORT, EVERYONE),  # each gets the rows they may see, which the row checks
+    (RITAS_CHART, RITAS_SIDE),
 ]
 ACTORS = (RITA, RAVI, MONA, MAX, ADA, DORA, OUTSIDER)
 
