@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from bot.delivery import Deliverer
 from bot.settings import Settings
 from handlers import register_listeners
+from handlers.chart_links import HomeCharts
 from handlers.deps import Deps
 from scoring.team_settings import SCHEDULED
 from storage.db import make_session_factory
@@ -86,6 +87,11 @@ def create_app(
         slots={name: getattr(settings.schedules, name) for name in SCHEDULED},
         leaderboard_channel=settings.leaderboard_channel,
         celebrate_channel=settings.celebrate_channel,
+        home_charts=(
+            HomeCharts(settings.public_url, settings.slack_signing_secret)
+            if settings.public_url
+            else None
+        ),
     )
     # Listeners answer in the request's own thread and hand slow work to `defer`: no thread
     # hop and no polling for the ack on the hot path.

@@ -44,7 +44,8 @@ from storage.team_settings import every_team_settings
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     engine = open_database(settings.database_url)
     app = create_app(settings, engine)
-    TallyServer(wsgi_app(app, engine, settings.slack_signing_secret), engine, settings).run()
+    wsgi = wsgi_app(app, engine, settings.slack_signing_secret, settings.rules)
+    TallyServer(wsgi, engine, settings).run()
     return 0
 
 

@@ -57,6 +57,7 @@ class Settings:
     admins: frozenset[str]
     team_channels: Mapping[str, str]  # a manager's user id -> their team's board channel
     digest_chart: bool
+    public_url: str | None  # where Slack reaches `tally serve` for images (App Home's chart)
 
 
 def load_settings(env: Mapping[str, str], *, slack: bool = True) -> Settings:
@@ -99,7 +100,14 @@ def load_settings(env: Mapping[str, str], *, slack: bool = True) -> Settings:
         admins=frozenset(u.strip() for u in env.get("TALLY_ADMINS", "").split(",") if u.strip()),
         team_channels=config.team_channels,
         digest_chart=config.digest_chart,
+        public_url=_public_url(env.get("TALLY_PUBLIC_URL", "").strip()),
     )
+
+
+def _public_url(raw: str) -> str | None:
+    if raw and not raw.startswith(("https://", "http://")):
+        raise SettingsError(f"TALLY_PUBLIC_URL must be an http(s) URL, got {raw!r}.")
+    return raw.rstrip("/") or None
 
 
 def _port(raw: str) -> int:

@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from handlers.chart_links import HomeCharts
 from scoring.rules import ScoringRules
 from scoring.schedule import Slot
 from scoring.team_settings import Defaults
@@ -39,6 +40,7 @@ class Deps:
     slots: Mapping[str, Slot] = field(default_factory=dict)
     leaderboard_channel: str | None = None
     celebrate_channel: str | None = None
+    home_charts: HomeCharts | None = None  # None: no public URL, so the Home has no image
 
     @property
     def defaults(self) -> Defaults:

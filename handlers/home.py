@@ -23,6 +23,7 @@ from slack_sdk.models.blocks import (
     ContextBlock,
     DividerBlock,
     HeaderBlock,
+    ImageBlock,
     MarkdownTextObject,
     SectionBlock,
 )
@@ -148,6 +149,7 @@ class Home:
     plans: list[tuple[int, str, str]]  # (plan id, account, due day), most overdue first
     quick: list[ActivityType]
     team: list[TeamLine] | None  # None: not a manager
+    chart_url: str | None = None  # the weeks as an image, where the server can draw it
 
 
 def _read_home(deps: Deps, session: Session, member: Member) -> Home:
@@ -178,6 +180,13 @@ def _read_home(deps: Deps, session: Session, member: Member) -> Home:
         plans=[(plan_id, v.account, v.due) for _, plan_id, v in overdue],
         quick=_quick(rules, most_logged(session, member.team_id, member.user_id, weeks, QUICK)),
         team=team,
+        chart_url=(
+            deps.home_charts.url(
+                member.team_id, member.user_id, report.week, [points.get(w, 0) for w in weeks]
+            )
+            if deps.home_charts
+            else None
+        ),
     )
 
 
@@ -239,7 +248,12 @@ def _trend(home: Home) -> list[Block]:
         weeks=home.trend,
         average=sum(points[:-1]) // max(1, len(points) - 1),
     )
-    return [DividerBlock(), SectionBlock(text=MarkdownTextObject(text=text))]
+    blocks: list[Block] = [DividerBlock(), SectionBlock(text=MarkdownTextObject(text=text))]
+    if home.chart_url:
+        shown = ", ".join(f"{week} {points}" for week, points in home.trend)
+        alt = f"Bar chart of your points per week: {shown}."
+        blocks.append(ImageBlock(image_url=home.chart_url, alt_text=alt))
+    return blocks
 
 
 def _entries(home: Home) -> list[Block]:

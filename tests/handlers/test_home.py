@@ -2,15 +2,24 @@
 working Undo, overdue plans with Mark reviewed, one-click logging, and a manager's team; it is
 refreshed after each change, over signed HTTP against the fake Slack."""
 
+import io
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import pytest
+from PIL import Image
+
+from bot.fakeslack import FakeSlack
 from handlers.ids import Action
 from scoring.weeks import iso_week_label, local_date
 from storage.db import make_session_factory
 from storage.plans import plans_of
 from tests.fixtures.seed import TEAM, log, person, team
-from tests.fixtures.server import MANAGER, OTHER_REP, REP, RunningTally
+from tests.fixtures.server import MANAGER, OTHER_REP, PEOPLE, REP, RunningTally, tally_serving
 from tests.fixtures.teams import join_team
 
 
@@ -191,3 +200,49 @@ def _mrkdwn(view: dict[str, Any]) -> str:
     return "\n".join(
         b["text"]["text"] for b in view["blocks"] if b["type"] == "section" and "text" in b
     )
+
+
+@pytest.fixture
+def public(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[RunningTally]:
+    """`tally serve` that knows where Slack reaches it, so the Home can show its chart."""
+    for user_id, name, tz, admin in PEOPLE:
+        fake_slack.add_user(user_id, name, tz=tz, is_admin=admin)
+    with tally_serving(
+        fake_slack, database_url, tmp_path / "serve.log", TALLY_PUBLIC_URL=PUBLIC
+    ) as running:
+        yield running
+
+
+PUBLIC = "https://tally.example.com"
+
+
+def test_the_home_shows_the_weeks_as_a_chart_the_server_draws(public: RunningTally) -> None:
+    tally = public
+    tally.command(REP, "/log", "demo self-led")
+    view = _home(tally, REP)
+    [image] = [b for b in view["blocks"] if b["type"] == "image"]
+    assert image["image_url"].startswith(f"{PUBLIC}/charts/home/")
+    assert f"{iso_week_label(local_date(datetime.now(UTC), 'UTC'))} 25." in image["alt_text"]
+    where = image["image_url"].removeprefix(PUBLIC)
+
+    with urllib.request.urlopen(tally.url + where, timeout=10) as response:
+        content = response.read()
+        assert response.headers["Content-Type"] == "image/png"
+    with Image.open(io.BytesIO(content)) as chart:
+        assert chart.format == "PNG" and chart.width >= 800
+
+    tally.command(REP, "/log", "3 calls")
+    refreshed = _home(tally, REP)
+    [again] = [b for b in refreshed["blocks"] if b["type"] == "image"]
+    assert again["image_url"] != image["image_url"]  # a new total, a new picture
+    for forged in (
+        where.replace(REP, OTHER_REP),  # someone else's weeks with Rita's signature
+        where[: where.index("&s=") + 3] + "0" * 32,
+    ):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(tally.url + forged, timeout=10)
+        assert refused.value.code == 404
+
+
+def test_without_a_public_url_the_home_has_no_image(tally: RunningTally) -> None:
+    assert [b for b in _home(tally, REP)["blocks"] if b["type"] == "image"] == []
