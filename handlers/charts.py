@@ -9,7 +9,7 @@ from slack_sdk import WebClient
 
 from handlers.deps import Deps
 from handlers.export import gather
-from handlers.people import member_with_profile, parse_mentions, rep_for, resolve_names
+from handlers.people import member_with_profile, mentioned_people, parse_mentions, rep_for
 from handlers.render import say
 from handlers.slack_text import to_plain
 from scoring.chart_data import CHART_WEEKS, RepBar, WeekBar, chart_weeks, rep_series, team_bars
@@ -33,12 +33,9 @@ def answer_chart(deps: Deps, client: WebClient, team_id: str, user_id: str, text
             return team_chart(deps, client, caller)
     if words:
         return say("chart_help", several=False, asked=to_plain(text).strip(), weeks=CHART_WEEKS)
-    rep_ids = list(mentions.user_ids)
-    if mentions.unresolved:
-        found, missing = resolve_names(client, mentions.unresolved)
-        if missing:
-            return say("not_found", names=missing)
-        rep_ids.extend(i for i in found.values() if i not in rep_ids)
+    rep_ids, problem = mentioned_people(client, mentions)
+    if problem:
+        return problem
     if len(rep_ids) > 1:
         return say("chart_help", several=True, asked="", weeks=CHART_WEEKS)
     return someones_chart(deps, client, caller, rep_ids[0])

@@ -44,6 +44,18 @@ def parse_mentions(text: str) -> Mentions:
     return Mentions(user_ids=ids, unresolved=names, rest=rest)
 
 
+def mentioned_people(client: WebClient, mentions: Mentions) -> tuple[list[str], str | None]:
+    """Everyone the text names — Slack's mentions, then typed @names matched in the workspace —
+    or, when a typed name matches no one, the reply that says so."""
+    ids = list(mentions.user_ids)
+    if mentions.unresolved:
+        found, missing = resolve_names(client, mentions.unresolved)
+        if missing:
+            return [], say("not_found", names=missing)
+        ids.extend(i for i in found.values() if i not in ids)
+    return ids, None
+
+
 def resolve_names(client: WebClient, names: tuple[str, ...]) -> tuple[dict[str, str], list[str]]:
     """Match plain @names against handles and display names; return (found, missing)."""
     wanted = {n.lower(): n for n in names}

@@ -16,7 +16,7 @@ from handlers.errors import reply_later
 from handlers.export import export_file
 from handlers.leaderboard import board_for, team_board_for
 from handlers.own_month import own_month
-from handlers.people import member_with_profile, parse_mentions, rep_for, resolve_names
+from handlers.people import member_with_profile, mentioned_people, parse_mentions, rep_for
 from handlers.plans import answer_plan
 from handlers.render import message, quoted_literally, say
 from handlers.reports import past_week_report, team_reports, week_report
@@ -167,13 +167,9 @@ def team_week(deps: Deps, manager: Member) -> str:
 def rep_weeks(deps: Deps, client: WebClient, team_id: str, user_id: str, text: str) -> str:
     """`/tally @a @b`: each mentioned person's week, each behind the same permission check."""
     caller = member_with_profile(deps, client, team_id, user_id)
-    mentions = parse_mentions(text)
-    rep_ids = list(mentions.user_ids)
-    if mentions.unresolved:
-        found, missing = resolve_names(client, mentions.unresolved)
-        if missing:
-            return say("not_found", names=missing)
-        rep_ids.extend(i for i in found.values() if i not in rep_ids)
+    rep_ids, problem = mentioned_people(client, parse_mentions(text))
+    if problem:
+        return problem
     if not rep_ids:
         return say("mention_someone")
     weeks = [rep_week(deps, client, caller, rep_id) for rep_id in rep_ids[:MAX_WEEKS]]

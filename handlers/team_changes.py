@@ -18,9 +18,9 @@ from handlers.people import (
     SlackSilent,
     confirmed_admin,
     member_with_profile,
+    mentioned_people,
     named_person,
     parse_mentions,
-    resolve_names,
     why_not_counted,
 )
 from handlers.render import message, say
@@ -144,13 +144,9 @@ def remove_reps(deps: Deps, client: WebClient, team_id: str, manager_id: str, re
 
 
 def _reps_in(client: WebClient, rest: str) -> tuple[list[str], str | None]:
-    mentions = parse_mentions(_START.sub(" ", rest))
-    ids = list(mentions.user_ids)
-    if mentions.unresolved:
-        found, missing = resolve_names(client, mentions.unresolved)
-        if missing:
-            return [], say("not_found", names=missing)
-        ids.extend(i for i in found.values() if i not in ids)
+    ids, problem = mentioned_people(client, parse_mentions(_START.sub(" ", rest)))
+    if problem:
+        return [], problem
     if not ids:
         return [], say("team_mention_reps")
     return ids, None
