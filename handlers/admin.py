@@ -12,7 +12,7 @@ from slack_sdk.models.blocks import ButtonElement
 from handlers.admin_settings import open_settings, settings_log
 from handlers.deps import Deps
 from handlers.ids import Action
-from handlers.people import confirmed_admin, member_with_profile, parse_mentions
+from handlers.people import confirmed_admin, member_with_profile, parse_mentions, user_id_in
 from handlers.render import message, say
 from storage.forget import footprint, forget
 
@@ -69,7 +69,7 @@ def confirm_forget(
     if not confirmed_admin(deps, client, caller):
         respond(replace_original=False, response_type="ephemeral", **message(say("admin_refused")))
         return
-    whom = _user_id(action.get("value"))
+    whom = user_id_in(action.get("value"))
     what = "nothing"
     if whom is not None:
         with deps.sessions.begin() as session:
@@ -79,12 +79,5 @@ def confirm_forget(
 
 def cancel_forget(ack: Ack, action: dict[str, Any], respond: Respond) -> None:
     ack()
-    whom = _user_id(action.get("value"))
+    whom = user_id_in(action.get("value"))
     respond(replace_original=True, **message(say("admin_forgot", whom=whom, what=None)))
-
-
-def _user_id(value: object) -> str | None:
-    """The button's user id, as we wrote it; anything else names no one."""
-    if not isinstance(value, str):
-        return None
-    return value if parse_mentions(f"<@{value}>").user_ids == (value,) else None

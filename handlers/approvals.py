@@ -33,6 +33,7 @@ from storage.activities import PENDING, pending_entry, review
 from storage.members import get_member, workspace_admins
 from storage.models import Activity, Member
 from storage.outbox import Draft, enqueue
+from storage.recent import team_entry
 
 log = logging.getLogger(__name__)
 
@@ -151,7 +152,7 @@ def _refusal(
 ) -> _Outcome | None:
     """Why this person can't review this entry now, or None when they can."""
     with deps.reads() as session:
-        entry = _entry(session, team_id, entry_id)
+        entry = team_entry(session, team_id, entry_id) if entry_id is not None else None
         rep = get_member(session, team_id, entry.user_id) if entry else None
         if entry is None or rep is None:
             return _Outcome(message(say("approval_refused", why="gone")), False)
@@ -211,13 +212,6 @@ def _may_review(deps: Deps, client: WebClient, rep: Member, user_id: str) -> boo
     if user_id == rep.manager_id:
         return True
     return confirmed_admin(deps, client, member_with_profile(deps, client, rep.team_id, user_id))
-
-
-def _entry(session: Session, team_id: str, entry_id: int | None) -> Activity | None:
-    if entry_id is None:
-        return None
-    entry = session.get(Activity, entry_id)
-    return entry if entry is not None and entry.team_id == team_id else None
 
 
 def _settled_reply(deps: Deps, session: Session, entry: Activity) -> dict[str, Any]:

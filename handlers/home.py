@@ -112,20 +112,19 @@ def quick_log(
     team_id, user_id = context.team_id, context.user_id
     key = idempotency_key("home", user_id, str(body.get("trigger_id") or action.get("action_ts")))
 
-    def log_one(session: Session, member: Member) -> str:
+    def log_one(session: Session, member: Member) -> tuple[str, list[tuple[str, str]]]:
         rules = deps.rules_in(session, team_id)
         activity = rules.catalog.get(str(action.get("value") or ""))
         if activity is None or activity.retired:
-            return say("home_quick_gone")
+            return say("home_quick_gone"), []
         parsed = ParsedLog(activity=activity, count=1, note="", amount=None, day=None)
         logged = record_entry(
             deps, session, member, parsed, source="home", key=key, logged_by=user_id
         )
-        sends[:] = logged.to_send
-        return say("home_quick_logged", what=logged.what, points=logged.entry.points)
+        done = say("home_quick_logged", what=logged.what, points=logged.entry.points)
+        return done, logged.to_send
 
-    sends: list[tuple[str, str]] = []
-    _, notice = in_one_transaction(deps, client, team_id, user_id, log_one)
+    _, (notice, sends) = in_one_transaction(deps, client, team_id, user_id, log_one)
     if sends:
         deps.send_now(sends)
     deps.defer(lambda: refresh_home(deps, client, team_id, user_id, notice))

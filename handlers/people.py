@@ -44,6 +44,13 @@ def parse_mentions(text: str) -> Mentions:
     return Mentions(user_ids=ids, unresolved=names, rest=rest)
 
 
+def user_id_in(value: object) -> str | None:
+    """A button's user id, as we wrote it; anything else (forged, garbled) names no one."""
+    if not isinstance(value, str):
+        return None
+    return value if parse_mentions(f"<@{value}>").user_ids == (value,) else None
+
+
 def mentioned_people(client: WebClient, mentions: Mentions) -> tuple[list[str], str | None]:
     """Everyone the text names — Slack's mentions, then typed @names matched in the workspace —
     or, when a typed name matches no one, the reply that says so."""

@@ -11,7 +11,7 @@ from slack_sdk import WebClient
 from handlers.deps import Deps
 from handlers.ids import Action
 from handlers.log_modal import result_view
-from handlers.people import member_with_profile, parse_mentions
+from handlers.people import member_with_profile, user_id_in
 from handlers.render import say, sections
 from handlers.tally_command import rep_week
 
@@ -30,8 +30,7 @@ def view_rep(
 ) -> None:
     ack()
     caller = member_with_profile(deps, client, context.team_id, context.user_id)
-    value = str(action.get("value") or "")
-    named = parse_mentions(f"<@{value}>").user_ids
-    text = rep_week(deps, client, caller, value) if named == (value,) else say("week_gone")
+    rep_id = user_id_in(action.get("value"))
+    text = rep_week(deps, client, caller, rep_id) if rep_id else say("week_gone")
     blocks = [b.to_dict() for b in sections(text)]
     client.views_open(trigger_id=body["trigger_id"], view=result_view(blocks, title="Rep's week"))
