@@ -12,7 +12,7 @@ from pathlib import Path
 from bench import Section, git_revision, machine, table
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
-ORDER = ("command", "friday", "fanout", "instances", "charts")
+ORDER = ("command", "friday", "fanout", "instances", "charts", "startup", "profile")
 KEPT = "_(kept from an earlier run, not re-run this time)_"
 
 
@@ -33,6 +33,14 @@ def _run(name: str, quick: bool) -> Section:
         from bench import charts
 
         return charts.run(charts.QUICK if quick else charts.FULL)
+    if name == "profile":
+        from bench import log_profile
+
+        return log_profile.run(log_profile.QUICK if quick else log_profile.FULL)
+    if name == "startup":
+        from bench import startup
+
+        return startup.run(startup.QUICK if quick else startup.FULL)
     from bench import many_instances
 
     return many_instances.run(many_instances.QUICK if quick else many_instances.FULL)

@@ -6,8 +6,9 @@ import logging
 from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
-from slack_bolt import App, BoltContext
+from slack_bolt import App, BoltRequest, BoltResponse
 from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk import WebClient
 from sqlalchemy import Engine
@@ -96,17 +97,30 @@ def create_app(
     # Listeners answer in the request's own thread and hand slow work to `defer`: no thread
     # hop and no polling for the ack on the hot path.
     _quiet_bolt_token_warning()
-    app = App(
+    # The edge (bot/edge.py) checks every signature on the raw bytes before anything parses
+    # them, so Bolt's own second check is off; Tally has no workflow functions to give tokens.
+    app = _WithDeps(
+        deps,
         client=web_client(settings),
         signing_secret=settings.slack_signing_secret,
         token_verification_enabled=verify_token,
+        request_verification_enabled=False,
+        attaching_function_token_enabled=False,
         process_before_response=True,
     )
-
-    @app.middleware
-    def provide_deps(context: BoltContext, next: Callable[[], None]) -> None:
-        context["deps"] = deps
-        next()
-
     register_listeners(app)
     return app
+
+
+class _WithDeps(App):
+    """Bolt's App handing every request's listeners `deps` through its context: set as the
+    request arrives, over HTTP or Socket Mode, at no cost; a middleware would cost a pass
+    through Bolt's argument injection on every request."""
+
+    def __init__(self, deps: Deps, **options: Any) -> None:
+        super().__init__(**options)
+        self._deps = deps
+
+    def dispatch(self, req: BoltRequest) -> BoltResponse:
+        req.context["deps"] = self._deps
+        return super().dispatch(req)

@@ -4,7 +4,7 @@ Bolt parses a body before it checks the signature, so anyone could make it answe
 traceback (`payload=notjson`, a non-UTF-8 body, `[1]`), and it logs the whole body of every
 request it refuses (tokens, response_urls, trigger_ids). Here the body is read with a cap, the
 signature is checked on the bytes before anything parses them, the parsed envelope must have the
-shape listeners rely on, and only then does Bolt get the very same text. A refusal is one log
+shape listeners rely on, and only then does Bolt get that very envelope. A refusal is one log
 line: reason, size and remote address, never the body.
 """
 
@@ -118,7 +118,7 @@ class SlackEdge:
                 refusal.status, {"content-type": ["text/plain;charset=utf-8"]}, refusal.reason
             )
         else:
-            response = self._dispatch(environ, body.decode(), parsed)
+            response = self._dispatch(environ, parsed)
         start_response(response.status, response.get_headers())
         return response.get_body()
 
@@ -131,8 +131,7 @@ class SlackEdge:
         if media_type not in (FORM, JSON):
             return {}, Refusal(415, f"content type must be {FORM} or {JSON}")
         try:
-            # Bolt's own parser, given what Bolt will be given: the shape checked is the shape
-            # Bolt dispatches on.
+            # Bolt's own parser: the shape checked is the shape Bolt dispatches on.
             parsed = parse_body(body.decode(), raw_type.split(";")[0])
         except (ValueError, RecursionError):
             return {}, Refusal(400, "body is not valid JSON where JSON is expected")
@@ -157,12 +156,15 @@ class SlackEdge:
         except (ValueError, TypeError):
             return False
 
-    def _dispatch(
-        self, environ: dict[str, Any], text: str, parsed: dict[str, Any]
-    ) -> WsgiHttpResponse:
+    def _dispatch(self, environ: dict[str, Any], parsed: dict[str, Any]) -> WsgiHttpResponse:
+        """Bolt gets the envelope parsed here, as its Socket Mode requests come: parsed once,
+        and its own signature check is off (bot/app.py) because it was done above."""
         wsgi_request = WsgiHttpRequest(environ)
         request = BoltRequest(
-            body=text, query=wsgi_request.query_string, headers=wsgi_request.get_headers()
+            body=parsed,
+            query=wsgi_request.query_string,
+            headers=wsgi_request.get_headers(),
+            mode="socket_mode",
         )
         try:
             answer = self._app.dispatch(request)

@@ -38,7 +38,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def _healthy(url: str) -> bool:
+def healthy(url: str) -> bool:
     try:
         with urllib.request.urlopen(f"{url}/healthz", timeout=1) as response:
             return response.status == 200
@@ -77,7 +77,7 @@ def serving(
             )
             try:
                 deadline = time.monotonic() + startup_seconds
-                while not _healthy(url):
+                while not healthy(url):
                     if process.poll() is not None or time.monotonic() > deadline:
                         tail = log_path.read_text()[-3000:]
                         raise RuntimeError(f"{' '.join(module)} did not start:\n{tail}")

@@ -85,12 +85,12 @@ def save_edit(
     with deps.reads() as session:
         entry = team_entry(session, team_id, entry_id) if entry_id is not None else None
         author = get_member(session, team_id, entry.user_id) if entry is not None else None
-        catalog = deps.rules_in(session, team_id).catalog
+        rules = deps.rules_in(session, team_id)
     if entry is None or author is None or not _may_edit(deps, client, caller, author):
         ack(response_action="update", view=_answer(say("edit_refused")))
         return
     parsed, errors = read_form(
-        view["state"]["values"], catalog, local_date(deps.clock(), author.tz)
+        view["state"]["values"], rules.catalog, local_date(deps.clock(), author.tz)
     )
     if parsed is None:
         ack(response_action="errors", errors=errors)
@@ -106,7 +106,7 @@ def save_edit(
         if old is not None:
             sends += entry_undone(session, author, old, now)
         logged = record_entry(
-            deps, session, author, parsed, source="edit", key=key, logged_by=user_id
+            deps, session, author, rules, parsed, source="edit", key=key, logged_by=user_id
         )
         sends += logged.to_send
         receipt = logged_message(deps, logged)

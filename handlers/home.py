@@ -112,14 +112,15 @@ def quick_log(
     team_id, user_id = context.team_id, context.user_id
     key = idempotency_key("home", user_id, str(body.get("trigger_id") or action.get("action_ts")))
 
-    def log_one(session: Session, member: Member) -> tuple[str, list[tuple[str, str]]]:
-        rules = deps.rules_in(session, team_id)
+    def log_one(
+        session: Session, member: Member, rules: ScoringRules
+    ) -> tuple[str, list[tuple[str, str]]]:
         activity = rules.catalog.get(str(action.get("value") or ""))
         if activity is None or activity.retired:
             return say("home_quick_gone"), []
         parsed = ParsedLog(activity=activity, count=1, note="", amount=None, day=None)
         logged = record_entry(
-            deps, session, member, parsed, source="home", key=key, logged_by=user_id
+            deps, session, member, rules, parsed, source="home", key=key, logged_by=user_id
         )
         done = say("home_quick_logged", what=logged.what, points=logged.entry.points)
         return done, logged.to_send

@@ -30,6 +30,7 @@ from handlers.render import message, say
 from handlers.reports import week_report
 from handlers.slack_text import to_plain
 from scoring.parser import LogParseError, parse_log_text
+from scoring.rules import ScoringRules
 from scoring.weeks import local_date
 from storage.activities import undo_latest
 from storage.members import get_member
@@ -54,7 +55,7 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
     if word not in ("", "undo", "edit"):
         key = idempotency_key("cmd", user_id, command["trigger_id"])
         member, (reply, logged) = in_one_transaction(
-            deps, client, team_id, user_id, lambda s, m: _log_text(deps, s, m, text, key)
+            deps, client, team_id, user_id, lambda s, m, r: _log_text(deps, s, m, r, text, key)
         )
         ack(response_type="ephemeral", **reply)
         if logged is not None:
@@ -92,16 +93,15 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
 
 
 def _log_text(
-    deps: Deps, session: Session, member: Member, text: str, key: str
+    deps: Deps, session: Session, member: Member, rules: ScoringRules, text: str, key: str
 ) -> tuple[dict[str, Any], Logged | None]:
     """The receipt, and what was logged (its follow-ups go once the transaction commits)."""
     try:
-        catalog = deps.rules_in(session, member.team_id).catalog
-        parsed = parse_log_text(text, catalog, local_date(deps.clock(), member.tz))
+        parsed = parse_log_text(text, rules.catalog, local_date(deps.clock(), member.tz))
     except LogParseError as error:
         return message(say("parse_error", message=error.message)), None
     logged = record_entry(
-        deps, session, member, parsed, source="slash", key=key, logged_by=member.user_id
+        deps, session, member, rules, parsed, source="slash", key=key, logged_by=member.user_id
     )
     return logged_message(deps, logged), logged
 

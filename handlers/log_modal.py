@@ -256,8 +256,8 @@ def submit_log(
     member = member_with_profile(deps, client, team_id, user_id)
     today = local_date(deps.clock(), member.tz)
     with deps.reads() as session:
-        catalog = deps.rules_in(session, team_id).catalog
-    parsed, errors = read_form(view["state"]["values"], catalog, today)
+        rules = deps.rules_in(session, team_id)
+    parsed, errors = read_form(view["state"]["values"], rules.catalog, today)
     if parsed is None:
         ack(response_action="errors", errors=errors)
         return
@@ -266,6 +266,7 @@ def submit_log(
             deps,
             session,
             member,
+            rules,
             parsed,
             source=_source(view),
             key=idempotency_key("view", user_id, view["id"]),

@@ -15,8 +15,10 @@ from sqlalchemy.orm import Session
 
 from handlers.deps import Deps
 from handlers.render import say
+from scoring.rules import ScoringRules
 from storage.members import ensure_member, get_member, save_profile
 from storage.models import Member
+from storage.team_settings import member_and_rules
 
 log = logging.getLogger(__name__)
 
@@ -202,17 +204,20 @@ def in_one_transaction(
     client: WebClient,
     team_id: str,
     user_id: str,
-    work: Callable[[Session, Member], Result],
+    work: Callable[[Session, Member, ScoringRules], Result],
 ) -> tuple[Member, Result]:
-    """Read the member and do `work` in one write transaction (the /log hot path); only a
-    person Tally has never profiled costs a users.info call and a second transaction."""
+    """Read the member with their team's rules and do `work` in one write transaction (the
+    /log hot path); only a person Tally has never profiled costs a users.info call and a
+    second transaction."""
     with deps.sessions.begin() as session:
-        member = get_member(session, team_id, user_id)
-        if member is not None and member.tz_checked_at is not None:
-            return member, work(session, member)
-    member = fetch_profile(deps, client, team_id, user_id)
+        found = member_and_rules(session, deps.rules, team_id, user_id)
+        if found is not None and found[0].tz_checked_at is not None:
+            return found[0], work(session, *found)
+    fetch_profile(deps, client, team_id, user_id)
     with deps.sessions.begin() as session:
-        return member, work(session, member)
+        found = member_and_rules(session, deps.rules, team_id, user_id)
+        assert found is not None, "fetch_profile stores the member or raises"
+        return found[0], work(session, *found)
 
 
 def profile_is_stale(deps: Deps, member: Member) -> bool:

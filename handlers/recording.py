@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from slack_sdk.models.blocks import ButtonElement
 from sqlalchemy.orm import Session
 
 from handlers.approvals import approver_of, ask_approval
@@ -17,7 +16,7 @@ from handlers.digest_changes import digest_changed
 from handlers.entry_words import NOTE_SHOWN, day_text, deal_text, describe
 from handlers.ids import Action
 from handlers.render import message, say
-from handlers.reports import WeekReport, week_report
+from handlers.reports import WeekReport, report_weeks, week_report, workdays
 from handlers.slack_text import one_line
 from scoring.parser import ParsedLog
 from scoring.rules import ScoringRules
@@ -26,8 +25,9 @@ from storage.activities import (
     COUNTED,
     PENDING,
     NewActivity,
-    find_recent_duplicate,
+    TwinOf,
     record_activity,
+    rep_weeks,
 )
 from storage.models import Activity, Member
 from storage.outbox import Key
@@ -50,15 +50,16 @@ def record_entry(
     deps: Deps,
     session: Session,
     member: Member,
+    rules: ScoringRules,
     parsed: ParsedLog,
     *,
     source: str,
     key: str,
     logged_by: str,
 ) -> Logged:
-    """Within the caller's transaction: insert (once per key), look for a twin, read the week."""
+    """Within the caller's transaction and by the team's `rules`: insert (once per key), then
+    read the week and look for a twin in one query."""
     now = deps.clock()
-    rules = deps.rules_in(session, member.team_id)
     when = happened_at(parsed.day, member.tz, now)
     day = local_date(when, member.tz)
     new = NewActivity(
@@ -79,15 +80,19 @@ def record_entry(
         status=PENDING if parsed.activity.key in rules.needs_approval else COUNTED,
     )
     entry, created = record_activity(session, new, now)
-    twin = find_recent_duplicate(session, entry, since=entry.created_at - DUPLICATE_WINDOW)
-    report = week_report(session, rules, member, now)
+    twin = TwinOf(entry, since=entry.created_at - DUPLICATE_WINDOW)
+    week, *before = report_weeks(member, now)
+    weeks = {week, *before, entry.week}  # the twin check reads the entry's week, maybe earlier
+    sums = rep_weeks(session, member.team_id, member.user_id, weeks, twin, workdays(week))
+    report = week_report(session, rules, member, now, sums)
     send = None
     if created and entry.status == PENDING:
         send = ask_approval(deps, session, member, entry, now)
     elif created:
         digest_changed(session, member, entry.week, now)
         send = celebrate(deps, session, rules, member, entry, now)
-    seconds = int((entry.created_at - twin.created_at).total_seconds()) if twin else None
+    at = sums.twin_at
+    seconds = int((entry.created_at - at).total_seconds()) if at else None
     approver = approver_of(deps, session, member) if entry.status == PENDING else None
     what = describe(rules.catalog, entry)
     return Logged(entry, seconds, report, what, approver, [send] if send else [])
@@ -109,8 +114,10 @@ def idempotency_key(surface: str, user_id: str, request_id: str) -> str:
     return f"{surface}:{user_id}:sha256:{hashlib.sha256(request_id.encode()).hexdigest()}"
 
 
-def undo_button(entry_id: int) -> ButtonElement:
-    return ButtonElement(text="Undo", action_id=Action.UNDO, value=str(entry_id))
+def undo_button(entry_id: int) -> dict[str, Any]:
+    """As a dict: it rides on every /log receipt (see `handlers.render.message`)."""
+    text = {"type": "plain_text", "text": "Undo"}
+    return {"type": "button", "text": text, "action_id": Action.UNDO, "value": str(entry_id)}
 
 
 def logged_message(deps: Deps, logged: Logged) -> dict[str, Any]:

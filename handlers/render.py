@@ -12,10 +12,12 @@ takes one without splitting a sentence that mixes it with mentions and bold.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
-from jinja2 import Environment, PackageLoader, StrictUndefined
-from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement, SectionBlock
+from jinja2 import Environment, PackageLoader, StrictUndefined, Template
+from slack_sdk.models.blocks import Block, ButtonElement, SectionBlock
 
 from scoring.deal_amounts import format_amount
 
@@ -69,34 +71,51 @@ _env.filters["quoted_literally"] = quoted_literally
 _env.filters["amount"] = format_amount
 
 
+@cache
+def _template(name: str) -> Template:
+    """Compiled once per process: Jinja2's own cache still checks the file on every lookup."""
+    return _env.get_template(f"{name}.j2")
+
+
 def say(template: str, **values: Any) -> Mrkdwn:
     """Render `templates/<template>.j2` to mrkdwn."""
-    return Mrkdwn(_env.get_template(f"{template}.j2").render(**values).strip())
+    return Mrkdwn(_template(template).render(**values).strip())
 
 
-def sections(text: str) -> list[Block]:
-    """Split long mrkdwn on line breaks so no section passes Slack's 3,000-character limit."""
-    blocks: list[Block] = []
+def _chunks(text: str) -> list[str]:
+    """Long mrkdwn split on line breaks so no section passes Slack's 3,000-character limit."""
+    chunks: list[str] = []
     chunk = ""
     for line in text.splitlines():
         candidate = f"{chunk}\n{line}" if chunk else line
         if len(candidate) > SECTION_LIMIT and chunk:
-            blocks.append(SectionBlock(text={"type": "mrkdwn", "text": chunk}))
+            chunks.append(chunk)
             candidate = line
         chunk = candidate[:SECTION_LIMIT]
     if chunk.strip():
-        blocks.append(SectionBlock(text={"type": "mrkdwn", "text": chunk}))
-    return blocks
+        chunks.append(chunk)
+    return chunks
 
 
-def message(text: str, *, buttons: list[ButtonElement] | None = None) -> dict[str, Any]:
-    """A message payload with blocks and the plain `text` fallback Slack uses in notifications."""
-    blocks = sections(text)
+def sections(text: str) -> list[Block]:
+    return [SectionBlock(text={"type": "mrkdwn", "text": chunk}) for chunk in _chunks(text)]
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": text}}
+
+
+def message(text: str, *, buttons: Sequence[ButtonElement | dict[str, Any]] = ()) -> dict[str, Any]:
+    """A message payload with blocks and the plain `text` fallback Slack uses in notifications,
+    built as dicts: every /log receipt is one, and Block Kit objects cost more than the rest
+    of the reply."""
+    blocks = [_section(chunk) for chunk in _chunks(text)]
     room = BLOCK_LIMIT - (1 if buttons else 0)
     if len(blocks) > room:
         cut = len(blocks) - room + 1
         blocks = blocks[: room - 1]
-        blocks.append(SectionBlock(text=f"_…and {cut} more sections; see `/tally` for the rest._"))
+        blocks.append(_section(f"_…and {cut} more sections; see `/tally` for the rest._"))
     if buttons:
-        blocks.append(ActionsBlock(elements=buttons))
-    return {"text": text[:SECTION_LIMIT], "blocks": [b.to_dict() for b in blocks]}
+        elements = [b if isinstance(b, dict) else b.to_dict() for b in buttons]
+        blocks.append({"type": "actions", "elements": elements})
+    return {"text": text[:SECTION_LIMIT], "blocks": blocks}

@@ -24,10 +24,9 @@ from scoring.weeks import (
     zone,
 )
 from storage.activities import (
+    RepWeeks,
     counts_by_activity,
-    pending_points,
-    rows_by_user_and_week,
-    week_rows,
+    rep_weeks,
     week_totals,
 )
 from storage.models import Member
@@ -133,30 +132,41 @@ def _report(
     )
 
 
-def week_report(session: Session, rules: ScoringRules, member: Member, now: datetime) -> WeekReport:
-    """The member's current week in their own time zone, with the breakdown by activity and
-    coaching shaped by their recent mix."""
-    week = iso_week_label(local_date(now, member.tz))
-    # One query for this week and the mix weeks: this runs on every /log receipt.
-    grouped = rows_by_user_and_week(
-        session, member.team_id, [week, *_weeks_before(week)], [member.user_id]
-    )
-    mix: dict[str, int] = {}
-    for (_, label), earlier in grouped.items():
-        if label == week:
-            continue
-        for key, count, _points in earlier:
-            mix[key] = mix.get(key, 0) + count
-    rows = grouped.get((member.user_id, week), [])
+def workdays(week: str) -> tuple[date, date]:
+    """Monday and Friday of `week`: the days whose time off shrinks its goal."""
     monday = parse_iso_week(week)
-    days_off = days_off_between(
-        session, member.team_id, monday, monday + timedelta(days=4), [member.user_id]
-    )
-    tally = tally_week(rows, rules.catalog)
-    report = _report(rules, member, now, tally, mix, days_off.get(member.user_id, set()))
+    return monday, monday + timedelta(days=4)
+
+
+def report_weeks(member: Member, now: datetime) -> list[str]:
+    """The weeks a current-week report reads: the member's week, then the mix weeks before it."""
+    week = iso_week_label(local_date(now, member.tz))
+    return [week, *_weeks_before(week)]
+
+
+def week_report(
+    session: Session,
+    rules: ScoringRules,
+    member: Member,
+    now: datetime,
+    sums: RepWeeks | None = None,
+) -> WeekReport:
+    """The member's current week in their own time zone, with the breakdown by activity and
+    coaching shaped by their recent mix; `sums` when the caller has read `report_weeks`
+    already (a /log receipt reads them with its duplicate check)."""
+    week, *before = report_weeks(member, now)
+    if sums is None:
+        weeks = [week, *before]
+        sums = rep_weeks(session, member.team_id, member.user_id, weeks, None, workdays(week))
+    mix: dict[str, int] = {}
+    for label in before:
+        for key, count, _points in sums.counted.get(label, ()):
+            mix[key] = mix.get(key, 0) + count
+    tally = tally_week(sums.counted.get(week, []), rules.catalog)
+    report = _report(rules, member, now, tally, mix, sums.days_off)
     if not rules.needs_approval:
         return report
-    return replace(report, pending=pending_points(session, member.team_id, member.user_id, week))
+    return replace(report, pending=sums.pending.get(week, 0))
 
 
 def past_week_report(
@@ -164,17 +174,13 @@ def past_week_report(
 ) -> WeekReport:
     """An earlier week of the member's as it ended: breakdown, goal and onboarding week then,
     and whether the goal was met; no coaching, that week is over."""
-    monday = parse_iso_week(week)
-    rows = week_rows(session, member.team_id, member.user_id, week)
-    away = days_off_between(
-        session, member.team_id, monday, monday + timedelta(days=4), [member.user_id]
-    )
-    moment = moment_in_week(now, member.tz, monday)
-    tally = tally_week(rows, rules.catalog)
-    report = _report(rules, member, moment, tally, days_off=away.get(member.user_id, set()))
+    sums = rep_weeks(session, member.team_id, member.user_id, [week], None, workdays(week))
+    moment = moment_in_week(now, member.tz, parse_iso_week(week))
+    tally = tally_week(sums.counted.get(week, []), rules.catalog)
+    report = _report(rules, member, moment, tally, days_off=sums.days_off)
     if not rules.needs_approval:
         return report
-    return replace(report, pending=pending_points(session, member.team_id, member.user_id, week))
+    return replace(report, pending=sums.pending.get(week, 0))
 
 
 def team_reports(

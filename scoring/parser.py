@@ -9,6 +9,7 @@ import itertools
 import re
 from dataclasses import dataclass
 from datetime import date
+from functools import lru_cache
 
 from scoring.catalog import ActivityType, Catalog, word_spans, words
 from scoring.day_words import MAX_DAYS_BACK, check_day, take_day
@@ -193,6 +194,16 @@ def _singulars(name: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(_singular(word) for word in name)
 
 
+@lru_cache(maxsize=256)
+def _names_in_singular(catalog: Catalog) -> tuple[int, dict[tuple[str, ...], set[ActivityType]]]:
+    """The most words a name has, and who answers to each name in the singular: once per
+    catalog, not on every /log."""
+    by_singular: dict[tuple[str, ...], set[ActivityType]] = {}
+    for name, activity in catalog.by_name.items():
+        by_singular.setdefault(_singulars(name), set()).add(activity)
+    return max(len(name) for name in catalog.by_name), by_singular
+
+
 def _match_activity(text: str, catalog: Catalog) -> tuple[ActivityType, str]:
     """The activity whose longest name starts `text` (as written, else in the singular), and
     the text after it."""
@@ -203,11 +214,8 @@ def _match_activity(text: str, catalog: Catalog) -> tuple[ActivityType, str]:
             " or `/log 12 calls`."
         )
     names = catalog.by_name
-    longest = max(len(name) for name in names)
+    longest, by_singular = _names_in_singular(catalog)
     said = tuple(word for word, _, _ in spans[:longest])
-    by_singular: dict[tuple[str, ...], set[ActivityType]] = {}
-    for name, activity in names.items():
-        by_singular.setdefault(_singulars(name), set()).add(activity)
     for length in range(len(said), 0, -1):
         activity = names.get(said[:length])
         if activity is None and len(found := by_singular.get(_singulars(said[:length]), ())) == 1:
@@ -243,7 +251,7 @@ def _unknown(
 ) -> LogParseError:
     """Name the closest activities: what was typed against the start of each name, then the
     longest such match, then the more valuable activity (what a rep most likely meant)."""
-    said = tuple(word for word, _, _ in spans)
+    said = tuple(word[:_WORD_COMPARED] for word, _, _ in spans)
     scores: dict[ActivityType, tuple[float, int, int]] = {}
     for name, activity in names.items():
         length = min(len(name), len(said))
@@ -264,6 +272,11 @@ def _unknown(
     return LogParseError(
         f"I don't know “{typed}”. Did you mean {_listing(suggestions)}?", suggestions
     )
+
+
+# difflib is quadratic: a 10,000-letter word took 80 ms to compare with every name. No name's
+# word is this long, so a word's first letters are all a resemblance can rest on.
+_WORD_COMPARED = 40
 
 
 def _similarity(typed: str, name: str) -> float:

@@ -5,18 +5,77 @@ Sums count only entries that are neither deleted nor waiting for (or refused) ap
 """
 
 from collections.abc import Collection
-from dataclasses import asdict, dataclass
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import (
+    ColumnElement,
+    Date,
+    Insert,
+    Select,
+    and_,
+    bindparam,
+    case,
+    func,
+    null,
+    select,
+    type_coerce,
+    union_all,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
-from storage.insert_once import insert_once
-from storage.models import Activity, Member
+from storage.columns import UTCDateTime
+from storage.models import Activity, Member, TimeOff
 
 COUNTED, PENDING, REJECTED = "counted", "pending", "rejected"
 COUNTS = (Activity.deleted_at.is_(None), Activity.status == COUNTED)
+
+# The /log hot path's statements, built once: on Core columns, so no ORM compile step, and with
+# bind parameters, so every request hits SQLAlchemy's compiled cache.
+_c = Activity.__table__.c
+_INSERT: dict[str, Insert] = {
+    "postgresql": postgresql.insert(Activity.__table__)
+    .on_conflict_do_nothing(index_elements=["team_id", "idempotency_key"])
+    .returning(_c.id),
+    "sqlite": sqlite.insert(Activity.__table__)
+    .on_conflict_do_nothing(index_elements=["team_id", "idempotency_key"])
+    .returning(_c.id),
+}
+_IS_TWIN = and_(
+    _c.activity_key == bindparam("twin_key"),
+    _c.count == bindparam("twin_count"),
+    _c.local_day == bindparam("twin_day"),
+    _c.note == bindparam("twin_note"),
+    _c.created_at >= bindparam("twin_since"),
+    _c.id < bindparam("twin_id"),
+)
+_off = TimeOff.__table__.c
+_REP_WEEKS = union_all(
+    select(
+        _c.week,
+        _c.activity_key,
+        _c.status,
+        func.sum(_c.count),
+        func.sum(_c.points),
+        type_coerce(func.max(case((_IS_TWIN, _c.created_at))), UTCDateTime()),
+        type_coerce(null(), Date()),
+    )
+    .where(
+        _c.team_id == bindparam("team"),
+        _c.user_id == bindparam("user"),
+        _c.week.in_(bindparam("weeks", expanding=True)),
+        _c.deleted_at.is_(None),
+    )
+    .group_by(_c.week, _c.activity_key, _c.status),
+    select(null(), null(), null(), null(), null(), null(), _off.day).where(
+        _off.team_id == bindparam("team"),
+        _off.user_id == bindparam("user"),
+        _off.day >= bindparam("off_from", type_=Date()),
+        _off.day <= bindparam("off_to", type_=Date()),
+    ),
+)
 
 
 @dataclass(frozen=True)
@@ -41,35 +100,82 @@ class NewActivity:
 
 
 def record_activity(session: Session, new: NewActivity, now: datetime) -> tuple[Activity, bool]:
-    """Store an entry once per idempotency key, so Slack's retries don't double points."""
-    return insert_once(
-        session,
-        Activity(**asdict(new), created_at=now),
-        lambda: _by_idempotency_key(session, new.team_id, new.idempotency_key),
-        look_first=False,
-    )
+    """Store an entry once per idempotency key, so Slack's retries don't double points: one
+    INSERT … ON CONFLICT DO NOTHING RETURNING, no look-first and no savepoint; only a repeat
+    reads the first entry back."""
+    values = vars(new) | {"created_at": now}  # asdict() would deep-copy every field
+    connection = session.connection()
+    new_id = connection.execute(_INSERT[connection.dialect.name], values).scalar()
+    if new_id is None:
+        first = _by_idempotency_key(session, new.team_id, new.idempotency_key)
+        assert first is not None, "ON CONFLICT skipped a row no one else holds"
+        return first, False
+    unset = {"deleted_at": None, "reviewed_by": None, "reviewed_at": None, "review_reason": None}
+    return Activity(id=new_id, **values, **unset), True
 
 
-def find_recent_duplicate(session: Session, entry: Activity, since: datetime) -> Activity | None:
-    """A live entry logged before `entry`, since `since`, that looks like `entry` logged twice
-    by mistake: same person, activity, count, day and note. A second call to another account,
-    or yesterday's meeting logged after today's, is no slip."""
-    return session.scalars(
-        select(Activity)
-        .where(
-            Activity.team_id == entry.team_id,
-            Activity.user_id == entry.user_id,
-            Activity.activity_key == entry.activity_key,
-            Activity.count == entry.count,
-            Activity.local_day == entry.local_day,
-            Activity.note == entry.note,
-            Activity.created_at >= since,
-            Activity.id < entry.id,  # logged before it: a retry's later twin is not a slip
-            Activity.deleted_at.is_(None),
-        )
-        .order_by(Activity.created_at.desc(), Activity.id.desc())
-        .limit(1)
-    ).first()
+@dataclass(frozen=True)
+class TwinOf:
+    """A new entry, to look for the same one logged since `since`: a slip, not a second call."""
+
+    entry: Activity
+    since: datetime
+
+
+@dataclass(frozen=True)
+class RepWeeks:
+    """A rep's live entries of some weeks — counted ones by week and activity, points waiting
+    for approval by week, when the newest twin of `TwinOf` was logged — and days off."""
+
+    counted: dict[str, list[tuple[str, int, int]]]  # week -> [(activity_key, count, points)]
+    pending: dict[str, int]
+    twin_at: datetime | None
+    days_off: set[date]
+
+
+def rep_weeks(
+    session: Session,
+    team_id: str,
+    user_id: str,
+    weeks: Collection[str],
+    twin: TwinOf | None,
+    days_off: tuple[date, date],
+) -> RepWeeks:
+    """Everything a /log receipt reads about the rep, in one statement: the sums and the
+    duplicate check ride in one GROUP BY over the (team_id, week, user_id) index, and the days
+    off from `days_off[0]` to `days_off[1]` come in the same answer. A twin is a live entry
+    logged before `twin.entry` (a retry's later twin is not a slip) with the same activity,
+    count, day and note; it shares the entry's week, which must be in `weeks`."""
+    entry = twin.entry if twin else None
+    params = {
+        "team": team_id,
+        "user": user_id,
+        "weeks": list(weeks),
+        "off_from": days_off[0],
+        "off_to": days_off[1],
+        "twin_id": entry.id if entry else 0,  # no id is below 1: no twin
+        "twin_key": entry.activity_key if entry else "",
+        "twin_count": entry.count if entry else 0,
+        "twin_day": entry.local_day if entry else date.min,
+        "twin_note": entry.note if entry else "",
+        "twin_since": twin.since if twin else datetime.max.replace(tzinfo=UTC),
+    }
+    counted: dict[str, list[tuple[str, int, int]]] = {}
+    pending: dict[str, int] = {}
+    twin_at = None
+    away: set[date] = set()
+    for week, key, status, count, points, twin_seen, day_off in session.connection().execute(
+        _REP_WEEKS, params
+    ):
+        if day_off is not None:
+            away.add(day_off)
+        elif status == COUNTED:
+            counted.setdefault(week, []).append((key, int(count), int(points)))
+        elif status == PENDING:
+            pending[week] = pending.get(week, 0) + int(points)
+        if twin_seen is not None and (twin_at is None or twin_seen > twin_at):
+            twin_at = twin_seen
+    return RepWeeks(counted, pending, twin_at, away)
 
 
 def undo_latest(session: Session, team_id: str, user_id: str, now: datetime) -> Activity | None:
@@ -100,24 +206,6 @@ def undo_activity(
         )
     ).one_or_none()
     return _soft_delete(session, activity, now)
-
-
-def week_rows(
-    session: Session, team_id: str, user_id: str, week: str
-) -> list[tuple[str, int, int]]:
-    """(activity_key, total count, total points) of a rep's live entries, by key."""
-    rows = session.execute(
-        select(Activity.activity_key, func.sum(Activity.count), func.sum(Activity.points))
-        .where(
-            Activity.team_id == team_id,
-            Activity.user_id == user_id,
-            Activity.week == week,
-            *COUNTS,
-        )
-        .group_by(Activity.activity_key)
-        .order_by(Activity.activity_key)
-    )
-    return [(key, int(count), int(points)) for key, count, points in rows]
 
 
 @dataclass(frozen=True)
@@ -307,18 +395,6 @@ def counts_by_activity(
         .group_by(Activity.activity_key)
     )
     return {key: int(count) for key, count in session.execute(query)}
-
-
-def pending_points(session: Session, team_id: str, user_id: str, week: str) -> int:
-    """Points a rep's week holds that wait for approval: shown beside the total, not in it."""
-    query = select(func.sum(Activity.points)).where(
-        Activity.team_id == team_id,
-        Activity.user_id == user_id,
-        Activity.week == week,
-        Activity.deleted_at.is_(None),
-        Activity.status == PENDING,
-    )
-    return int(session.scalar(query) or 0)
 
 
 def pending_entry(session: Session, team_id: str, entry_id: int) -> Activity | None:

@@ -12,6 +12,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.sqlite_writers import LinedConnection, lined
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 
@@ -45,7 +47,10 @@ def make_engine(url: str | URL, *, waits: Waits = REQUEST_WAITS) -> Engine:
     """Build the process-wide engine: concurrent requests queue for locks, never past `waits`."""
     parsed = _with_psycopg(make_url(url))
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(parsed)
+        path = parsed.database or ""
+        on_disk = path not in ("", ":memory:") and not path.startswith("file:")
+        line = lined(path, waits.lock_ms / 1000) if on_disk else {}
+        engine = create_engine(parsed, connect_args=line)
         _configure_sqlite(engine, waits)
         return engine
     # No pool_pre_ping: it cost a round trip per checkout (about 2.5 ms of a 13 ms /log). A
@@ -149,8 +154,9 @@ def _with_psycopg(url: URL) -> URL:
 def _configure_sqlite(engine: Engine, waits: Waits) -> None:
     """Set pragmas on every connection and take the write lock at BEGIN.
 
-    BEGIN IMMEDIATE makes writers queue on busy_timeout (`waits.lock_ms`); a deferred BEGIN lets
-    two transactions read, then fails one with "database is locked" when both try to write.
+    BEGIN IMMEDIATE takes the write lock up front: a deferred BEGIN lets two transactions read,
+    then fails one with "database is locked" when both try to write. A file's writers queue for
+    it in line (storage.sqlite_writers), for at most `waits.lock_ms`, with busy_timeout behind.
     Taking BEGIN away from the sqlite3 driver also makes SAVEPOINTs work.
     """
 
@@ -165,5 +171,16 @@ def _configure_sqlite(engine: Engine, waits: Waits) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        read_only = connection.get_execution_options().get(READ_ONLY, False)
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+        if connection.get_execution_options().get(READ_ONLY, False):
+            connection.exec_driver_sql("BEGIN")
+            return
+        raw = connection.connection.dbapi_connection
+        lined = isinstance(raw, LinedConnection)
+        if lined:
+            raw.begin_writing()
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            if lined:
+                raw.stop_writing()
+            raise

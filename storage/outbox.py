@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.insert_once import insert_once
@@ -232,16 +232,19 @@ def count_change(session: Session, team_id: str, key: str, now: datetime) -> Non
     """Within the transaction that changed what `key` shows: one more change for the clock to
     draft it again for, while the new content can still reach its recipient. Best run last in
     that transaction: the row stays locked until it commits."""
-    session.execute(
-        update(OutboxMessage)
-        .where(
-            OutboxMessage.team_id == team_id,
-            OutboxMessage.key == key,
-            or_(OutboxMessage.ts.is_(None), OutboxMessage.editable_until > now),
-        )
-        .values(stale=OutboxMessage.stale + 1)
-        .execution_options(synchronize_session=False)
+    session.connection().execute(_COUNT_CHANGE, {"team": team_id, "key": key, "now": now})
+
+
+_c = OutboxMessage.__table__.c
+_COUNT_CHANGE = (  # on every /log of a rep with a manager: built once, on Core columns
+    update(OutboxMessage.__table__)
+    .where(
+        _c.team_id == bindparam("team"),
+        _c.key == bindparam("key"),
+        or_(_c.ts.is_(None), _c.editable_until > bindparam("now")),
     )
+    .values(stale=_c.stale + 1)
+)
 
 
 @dataclass(frozen=True)

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from scoring.rules import ScoringRules
 from scoring.schedule import Slot
 from scoring.team_settings import TeamSettings
 from storage.insert_once import insert_once
-from storage.models import SettingsChange, TeamSettingsRow
+from storage.models import Member, SettingsChange, TeamSettingsRow
 
 
 def _row(session: Session, team_id: str, *, for_update: bool = False) -> TeamSettingsRow | None:
@@ -30,7 +30,36 @@ def settings_of(session: Session, team_id: str) -> TeamSettings:
 def rules_for(session: Session, defaults: ScoringRules, team_id: str) -> ScoringRules:
     """TALLY_CONFIG's rules with the team's changes over them; the database wins."""
     row = _row(session, team_id)
-    return TeamSettings.from_json(row.settings).rules(defaults) if row else defaults
+    return _rules(defaults, row.settings) if row else defaults
+
+
+_MEMBERS, _SETTINGS = Member.__table__, TeamSettingsRow.__table__
+_MEMBER_AND_SETTINGS = (
+    select(_MEMBERS, _SETTINGS.c.settings)
+    .select_from(_MEMBERS.outerjoin(_SETTINGS, _SETTINGS.c.team_id == _MEMBERS.c.team_id))
+    .where(_MEMBERS.c.team_id == bindparam("team"), _MEMBERS.c.user_id == bindparam("user"))
+)
+
+
+def member_and_rules(
+    session: Session, defaults: ScoringRules, team_id: str, user_id: str
+) -> tuple[Member, ScoringRules] | None:
+    """Who is asking and their team's rules in one Core statement, the first of every /log;
+    None for someone Tally has no row for. The member is read, not tracked by the session:
+    nothing on the /log path changes it."""
+    params = {"team": team_id, "user": user_id}
+    found = session.connection().execute(_MEMBER_AND_SETTINGS, params).mappings().first()
+    if found is None:
+        return None
+    member = Member(**{column.key: found[column] for column in _MEMBERS.c})
+    stored = found[_SETTINGS.c.settings]
+    return member, _rules(defaults, stored) if stored is not None else defaults
+
+
+@lru_cache(maxsize=256)
+def _rules(defaults: ScoringRules, stored: str) -> ScoringRules:
+    """Cached by the stored text: every request asks, the settings rarely change."""
+    return TeamSettings.from_json(stored).rules(defaults)
 
 
 def save_settings(

@@ -3,7 +3,7 @@
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 
-from bench import charts, command_path, fanout, friday, many_instances
+from bench import charts, command_path, fanout, friday, log_profile, many_instances, startup
 from bot.fakeslack import FakeSlack, RateLimits
 
 
@@ -40,6 +40,18 @@ def test_charts_smoke_times_each_chart() -> None:
     for chart in ("| rep, 13 weeks ", "| team, 10 reps "):
         assert chart in section.body, section.body
     assert "A worker's first chart" in section.body
+
+
+def test_startup_smoke_reports_the_start_and_each_workers_memory() -> None:
+    section = startup.run(startup.SMOKE, log=_quiet)
+    row = next(line for line in section.body.splitlines() if line.startswith("| sqlite "))
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert float(cells[1]) > 0 and len(cells[4].split("/")) == 2  # two workers, as configured
+
+
+def test_profile_smoke_times_both_apps_and_shows_the_call_tree() -> None:
+    section = log_profile.run(log_profile.SMOKE, log=_quiet)
+    assert "| sqlite " in section.body and "answer_log" in section.body, section.body
 
 
 def test_fake_slack_limits_are_off_by_default_and_answer_429_when_on() -> None:

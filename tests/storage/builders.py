@@ -7,6 +7,7 @@ from storage.activities import NewActivity
 
 NOW = datetime(2026, 11, 26, 15, 0, tzinfo=UTC)
 WEEK = "2026-W48"
+WORKDAYS = (date(2026, 11, 23), date(2026, 11, 27))  # its Monday to Friday
 
 _BASE = NewActivity(
     team_id="T1",

@@ -2,6 +2,7 @@
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from datetime import date, datetime
 from decimal import Decimal
 
 import pytest
@@ -10,15 +11,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from storage.activities import (
     NewActivity,
-    find_recent_duplicate,
+    TwinOf,
     record_activity,
+    rep_weeks,
     undo_activity,
     undo_latest,
-    week_rows,
     week_totals,
 )
 from storage.models import Activity
-from tests.storage.builders import NOW, WEEK, minutes_later, new_activity
+from storage.time_off import mark_days_off
+from tests.storage.builders import NOW, WEEK, WORKDAYS, minutes_later, new_activity
 
 Factory = sessionmaker[Session]
 
@@ -176,14 +178,15 @@ def test_week_sums_skip_undone_entries_other_weeks_and_other_teams(
         undo_activity(session, "T1", "U_ANA", undone.id, NOW)
 
     with session_factory() as session:
-        assert week_rows(session, "T1", "U_ANA", WEEK) == [("call", 3, 15), ("demo", 3, 150)]
+        ana = rep_weeks(session, "T1", "U_ANA", [WEEK], None, WORKDAYS).counted[WEEK]
+        assert sorted(ana) == [("call", 3, 15), ("demo", 3, 150)]
         assert week_totals(session, "T1", WEEK) == {"U_ANA": 165, "U_BOB": 40}
         assert week_totals(session, "T1", WEEK, user_ids={"U_BOB", "U_CY"}) == {"U_BOB": 40}
         assert week_totals(session, "T1", WEEK, user_ids=[]) == {}
-        assert week_rows(session, "T1", "U_CY", WEEK) == []
+        assert rep_weeks(session, "T1", "U_CY", [WEEK], None, WORKDAYS).counted == {}
 
 
-def test_find_recent_duplicate_spots_the_same_entry_logged_again(
+def test_a_twin_is_the_same_entry_logged_again_within_the_window(
     session_factory: Factory,
 ) -> None:
     earlier = record(session_factory, new_activity(count=2), minutes=0)
@@ -191,7 +194,8 @@ def test_find_recent_duplicate_spots_the_same_entry_logged_again(
     record(session_factory, new_activity(activity_key="call", count=2), minutes=1)
     latest = record(session_factory, new_activity(count=2), minutes=2)
 
-    def duplicate(count: int, since_minutes: int) -> Activity | None:
+    def duplicate(count: int, since_minutes: int) -> datetime | None:
+        """When the newest twin of `latest` was logged, had it been logged with `count`."""
         probe = Activity(  # `latest`, as if it had been logged with `count`
             id=latest.id,
             team_id="T1",
@@ -203,15 +207,29 @@ def test_find_recent_duplicate_spots_the_same_entry_logged_again(
             created_at=latest.created_at,
         )
         with session_factory() as session:
-            return find_recent_duplicate(session, probe, minutes_later(since_minutes))
+            twin = TwinOf(probe, minutes_later(since_minutes))
+            return rep_weeks(session, "T1", "U_ANA", [WEEK], twin, WORKDAYS).twin_at
 
-    found = duplicate(count=2, since_minutes=-10)
-    assert found is not None
-    assert found.id == earlier.id
+    assert duplicate(count=2, since_minutes=-10) == earlier.created_at
     assert duplicate(count=2, since_minutes=1) is None  # only `latest` is that recent
     assert duplicate(count=3, since_minutes=-10) is None  # `stale` is older than the window
-    assert duplicate(count=3, since_minutes=-60).id == stale.id
+    assert duplicate(count=3, since_minutes=-60) == stale.created_at
 
     with session_factory.begin() as session:
         undo_activity(session, "T1", "U_ANA", earlier.id, NOW)
     assert duplicate(count=2, since_minutes=-10) is None
+
+
+def test_the_receipts_one_query_brings_the_reps_days_off_in_that_week_only(
+    session_factory: Factory,
+) -> None:
+    record(session_factory, new_activity(points=50))
+    with session_factory.begin() as session:
+        mark_days_off(session, "T1", "U_ANA", [date(2026, 11, 24), date(2026, 11, 30)], NOW)
+        mark_days_off(session, "T1", "U_BOB", [date(2026, 11, 25)], NOW)
+
+    with session_factory() as session:
+        sums = rep_weeks(session, "T1", "U_ANA", [WEEK], None, WORKDAYS)
+
+    assert sums.days_off == {date(2026, 11, 24)}
+    assert sums.counted == {WEEK: [("demo", 1, 50)]}

@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy.exc import StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
-from storage.activities import find_recent_duplicate, record_activity
+from storage.activities import TwinOf, record_activity, rep_weeks
 from storage.models import Activity
-from tests.storage.builders import NOW, minutes_later, new_activity
+from tests.storage.builders import NOW, WORKDAYS, minutes_later, new_activity
 
 Factory = sessionmaker[Session]
 
@@ -50,13 +50,14 @@ def _stored(factory: Factory, minutes: int, **changes: object) -> Activity:
 
 
 def test_a_twin_needs_the_same_day_and_note_and_must_come_first(session_factory: Factory) -> None:
-    same = _stored(session_factory, 0, note="Initech")
-    _stored(session_factory, 0, note="Globex")
-    _stored(session_factory, 0, note="Initech", local_day=date(2026, 11, 25))
-    latest = _stored(session_factory, 1, note="Initech")
+    same = _stored(session_factory, -4, note="Initech")
+    _stored(session_factory, -3, note="Globex")
+    _stored(session_factory, -2, note="Initech", local_day=date(2026, 11, 25))
+    latest = _stored(session_factory, 0, note="Initech")
     _stored(session_factory, 1, note="Initech")  # logged after `latest`: not its twin
 
     with session_factory() as session:
-        twin = find_recent_duplicate(session, latest, since=minutes_later(-1))
+        twin = TwinOf(latest, since=minutes_later(-5))
+        found = rep_weeks(session, latest.team_id, latest.user_id, [latest.week], twin, WORKDAYS)
 
-    assert twin is not None and twin.id == same.id
+    assert found.twin_at == same.created_at
