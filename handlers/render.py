@@ -25,6 +25,7 @@ SECTION_LIMIT = 3000
 BLOCK_LIMIT = 50
 WORD_JOINER = "\u2060"
 _MARKERS = re.compile(r"[*_~`]")
+_SPECIAL = re.compile(r"[&<>*_~`]")  # what `literal` changes; most values have none
 _LINE_START_QUOTE = re.compile(r"^&gt;", re.MULTILINE)
 _QUOTED = re.compile(r"“([^“”]*)”")
 
@@ -40,6 +41,8 @@ def escape_mrkdwn(text: str) -> str:
 
 def literal(text: str) -> Mrkdwn:
     """`text` shown exactly as typed: no mention, link, bold, italic, strike, code or quote."""
+    if not _SPECIAL.search(text):
+        return Mrkdwn(text)
     escaped = _LINE_START_QUOTE.sub(f"{WORD_JOINER}&gt;", escape_mrkdwn(text))
     return Mrkdwn(_MARKERS.sub(lambda m: f"{WORD_JOINER}{m[0]}{WORD_JOINER}", escaped))
 

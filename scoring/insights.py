@@ -55,7 +55,8 @@ def who_to_coach(
         if not weeks:
             continue
         now = this_week.get(user_id, {})
-        usual = {key: sum(w.get(key, 0) for w in weeks) / len(weeks) for w in weeks for key in w}
+        keys = dict.fromkeys(key for w in weeks for key in w)  # each key once, in first-seen order
+        usual = {key: sum(w.get(key, 0) for w in weeks) / len(weeks) for key in keys}
         shortfall = sum(usual.values()) - sum(now.values())
         if shortfall <= 0:
             continue

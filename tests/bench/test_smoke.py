@@ -1,10 +1,17 @@
 """Each benchmark in a tiny mode, so the harness cannot rot (the real run is `python -m bench`)."""
 
+import secrets
+
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 
 from bench import charts, command_path, fanout, friday, log_profile, many_instances, startup
 from bot.fakeslack import FakeSlack, RateLimits
+from storage.db import make_engine, upgrade
+from storage.models import Activity
+from tests.fixtures.database import POSTGRES_URL
 
 
 def _quiet(_line: str) -> None:
@@ -71,3 +78,35 @@ def test_fake_slack_limits_are_off_by_default_and_answer_429_when_on() -> None:
             raise AssertionError("the 11th call in a burst should be rate-limited")
         now[0] = 1.2
         client.conversations_open(users="U10")
+
+
+def test_friday_postgres_seed_is_the_python_rows_and_keeps_production_indexes(
+    postgres_admin: Engine,
+) -> None:
+    """The server-side generator makes `_activities`' rows, in order, and leaves the table's
+    indexes and constraints as `storage.db.upgrade` made them."""
+    for size in (friday.Size(12), friday.Size(7, weeks=26)):
+        name = f"tally_t_{secrets.token_hex(6)}"
+        with postgres_admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        url = make_url(POSTGRES_URL).set(database=name).render_as_string(hide_password=False)
+        engine = make_engine(url)
+        try:
+            upgrade(engine)
+            with engine.connect() as connection:
+                schema = friday._activity_schema(connection)
+            friday.seed(engine, size)
+            with engine.connect() as connection:
+                assert friday._activity_schema(connection) == schema
+                table = Activity.__table__
+                stored = [
+                    {k: v for k, v in row._mapping.items() if k != "id"}
+                    for row in connection.execute(table.select().order_by(table.c.id))
+                ]
+            defaults = {c.name: None for c in table.columns if c.name != "id"}
+            expected = [{**defaults, "status": "counted", **r} for r in friday._activities(size)]
+            assert stored == expected
+        finally:
+            engine.dispose()
+            with postgres_admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
