@@ -232,16 +232,17 @@ def count_change(session: Session, team_id: str, key: str, now: datetime) -> Non
     """Within the transaction that changed what `key` shows: one more change for the clock to
     draft it again for, while the new content can still reach its recipient. Best run last in
     that transaction: the row stays locked until it commits."""
-    session.connection().execute(_COUNT_CHANGE, {"team": team_id, "key": key, "now": now})
+    params = {"changed_team": team_id, "changed_key": key, "changed_at": now}
+    session.connection().execute(_COUNT_CHANGE, params)
 
 
 _c = OutboxMessage.__table__.c
 _COUNT_CHANGE = (  # on every /log of a rep with a manager: built once, on Core columns
     update(OutboxMessage.__table__)
     .where(
-        _c.team_id == bindparam("team"),
-        _c.key == bindparam("key"),
-        or_(_c.ts.is_(None), _c.editable_until > bindparam("now")),
+        _c.team_id == bindparam("changed_team"),  # not a column's name: the SET clause
+        _c.key == bindparam("changed_key"),  # reserves those
+        or_(_c.ts.is_(None), _c.editable_until > bindparam("changed_at")),
     )
     .values(stale=_c.stale + 1)
 )

@@ -266,8 +266,11 @@ def _log_and_die(deps: Deps, user_id: str, text: str) -> None:
         member = get_member(session, TEAM, user_id)
         assert member is not None
         today = local_date(deps.clock(), member.tz)
-        parsed = parse_log_text(text, deps.rules.catalog, today)
-        record_entry(deps, session, member, parsed, source="slash", key=text, logged_by=user_id)
+        rules = deps.rules_in(session, TEAM)
+        parsed = parse_log_text(text, rules.catalog, today)
+        record_entry(
+            deps, session, member, rules, parsed, source="slash", key=text, logged_by=user_id
+        )
 
 
 def test_a_late_entry_edits_the_sent_digest_in_place_until_monday_noon(
