@@ -155,6 +155,24 @@ class FakeSlack:
             self._thread = None
         self._server.server_close()
 
+    def reset(self) -> None:
+        """Forget every member, message, view, call, response URL, file, scripted failure and
+        stall, as a new fake knows none, keeping the port: so one fake (and the servers pointed
+        at it) can serve test after test. Held stalls are let go."""
+        with self._lock:
+            for stall in self._stalls:
+                stall.released.set()
+            self._workspace = Workspace(self.team_id, self.bot_user_id)
+            self._calls = []
+            self._failures = {}
+            self._stalls = []
+            self._responses = {}
+            self._uploads = {}
+            self._files = []
+            if self.enforcer is not None:
+                self.enforcer = Enforcer(self.enforcer.limits)
+        self._notify()
+
     def __enter__(self) -> "FakeSlack":
         return self.start()
 

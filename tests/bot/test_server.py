@@ -2,9 +2,14 @@
 
 import time
 import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlencode
 
-from tests.fixtures.server import REP, RunningTally
+import pytest
+
+from bot.fakeslack import FakeSlack
+from tests.fixtures.server import REP, RunningTally, own_tally
 
 FORM = "application/x-www-form-urlencoded"
 
@@ -41,7 +46,17 @@ def test_stale_signature_gets_401_and_stores_nothing(tally: RunningTally) -> Non
     assert tally.entries() == []
 
 
-def test_a_normal_start_prints_no_warning_an_operator_would_chase(tally: RunningTally) -> None:
+@pytest.fixture
+def new_tally(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[RunningTally]:
+    """A server started for the test alone: its log from the very start is read."""
+    with own_tally(fake_slack, database_url, tmp_path / "serve.log") as running:
+        yield running
+
+
+def test_a_normal_start_prints_no_warning_an_operator_would_chase(
+    new_tally: RunningTally,
+) -> None:
+    tally = new_tally
     tally.command(REP, "/log", "3 calls")  # the app is built and has answered once
 
     log = tally.log_text()

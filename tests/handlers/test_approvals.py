@@ -1,36 +1,19 @@
 """Claims a manager approves first (`needs_approval`): the rep sees them pending, the manager
 approves or rejects from a DM, over signed requests to the real server."""
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from bot.fakeslack import FakeSlack
 from handlers.ids import Action
-from tests.fixtures.server import (
-    ADMIN,
-    MANAGER,
-    OTHER_REP,
-    PEOPLE,
-    REP,
-    RunningTally,
-    tally_serving,
-)
+from tests.fixtures.server import ADMIN, MANAGER, OTHER_REP, REP, RunningTally
 from tests.fixtures.teams import button_value, dms_to, join_team
 
 
 @pytest.fixture
-def tally(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[RunningTally]:
-    config = tmp_path / "tally.toml"
-    config.write_text('needs_approval = ["closed_won"]\n')
-    for user_id, name, tz, admin in PEOPLE:
-        fake_slack.add_user(user_id, name, tz=tz, is_admin=admin)
-    with tally_serving(
-        fake_slack, database_url, tmp_path / "serve.log", TALLY_CONFIG=str(config)
-    ) as running:
-        yield running
+def tally(shared_tally: Callable[..., RunningTally]) -> RunningTally:
+    return shared_tally(config='needs_approval = ["closed_won"]\n')
 
 
 def _log(tally: RunningTally, user_id: str, text: str) -> str:

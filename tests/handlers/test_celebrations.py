@@ -1,36 +1,21 @@
 """Celebrations: a closed deal is cheered in the team's channel once, as it is logged, and the
 cheer is taken back when the entry is undone; reps may opt out, admins pick the channel."""
 
-from collections.abc import Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from bot.fakeslack import FakeSlack
 from handlers.ids import Action, SettingsField
-from tests.fixtures.server import ADMIN, MANAGER, PEOPLE, REP, RunningTally, tally_serving
+from tests.fixtures.server import ADMIN, MANAGER, REP, RunningTally
 from tests.fixtures.teams import button_value, dms_to, join_team
 
 WINS, PARTY = "C0WINS", "C0PARTY"
 
 
-def _serving(
-    fake_slack: FakeSlack, database_url: str, tmp_path: Path, config: str
-) -> Iterator[RunningTally]:
-    path = tmp_path / "tally.toml"
-    path.write_text(config)
-    for user_id, name, tz, admin in PEOPLE:
-        fake_slack.add_user(user_id, name, tz=tz, is_admin=admin)
-    with tally_serving(
-        fake_slack, database_url, tmp_path / "serve.log", TALLY_CONFIG=str(path)
-    ) as running:
-        yield running
-
-
 @pytest.fixture
-def tally(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[RunningTally]:
-    yield from _serving(fake_slack, database_url, tmp_path, f'celebrate_channel = "{WINS}"\n')
+def tally(shared_tally: Callable[..., RunningTally]) -> RunningTally:
+    return shared_tally(config=f'celebrate_channel = "{WINS}"\n')
 
 
 def _log(tally: RunningTally, text: str, user_id: str = REP) -> dict[str, Any]:
@@ -138,9 +123,8 @@ def test_an_admin_picks_the_celebration_channel(tally: RunningTally) -> None:
 
 
 @pytest.fixture
-def approving(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[RunningTally]:
-    config = f'celebrate_channel = "{WINS}"\nneeds_approval = ["closed_won"]\n'
-    yield from _serving(fake_slack, database_url, tmp_path, config)
+def approving(shared_tally: Callable[..., RunningTally]) -> RunningTally:
+    return shared_tally(config=f'celebrate_channel = "{WINS}"\nneeds_approval = ["closed_won"]\n')
 
 
 def test_a_claim_is_cheered_once_approved(approving: RunningTally) -> None:
@@ -161,8 +145,8 @@ def test_a_claim_is_cheered_once_approved(approving: RunningTally) -> None:
 
 
 @pytest.fixture
-def quiet(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[RunningTally]:
-    yield from _serving(fake_slack, database_url, tmp_path, "weekly_goal = 500\n")
+def quiet(shared_tally: Callable[..., RunningTally]) -> RunningTally:
+    return shared_tally(config="weekly_goal = 500\n")
 
 
 def test_without_a_celebration_channel_nothing_is_posted(quiet: RunningTally) -> None:

@@ -5,21 +5,19 @@ refreshed after each change, over signed HTTP against the fake Slack."""
 import io
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 from PIL import Image
 
-from bot.fakeslack import FakeSlack
 from handlers.ids import Action
 from scoring.weeks import iso_week_label, local_date
 from storage.db import make_session_factory
 from storage.plans import plans_of
 from tests.fixtures.seed import TEAM, log, person, team
-from tests.fixtures.server import MANAGER, OTHER_REP, PEOPLE, REP, RunningTally, tally_serving
+from tests.fixtures.server import MANAGER, OTHER_REP, REP, RunningTally
 from tests.fixtures.teams import join_team
 
 
@@ -203,14 +201,9 @@ def _mrkdwn(view: dict[str, Any]) -> str:
 
 
 @pytest.fixture
-def public(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[RunningTally]:
+def public(shared_tally: Callable[..., RunningTally]) -> RunningTally:
     """`tally serve` that knows where Slack reaches it, so the Home can show its chart."""
-    for user_id, name, tz, admin in PEOPLE:
-        fake_slack.add_user(user_id, name, tz=tz, is_admin=admin)
-    with tally_serving(
-        fake_slack, database_url, tmp_path / "serve.log", TALLY_PUBLIC_URL=PUBLIC
-    ) as running:
-        yield running
+    return shared_tally(TALLY_PUBLIC_URL=PUBLIC)
 
 
 PUBLIC = "https://tally.example.com"
