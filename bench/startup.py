@@ -39,8 +39,15 @@ def _rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def _children(pid: int) -> list[int]:
-    return [int(c) for c in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+def _workers(pid: int, expected: int) -> list[int]:
+    """The master's workers, once all are forked: /healthz answers as soon as the first is up."""
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    for _ in range(300):
+        workers = [int(c) for c in children.read_text().split()]
+        if len(workers) >= expected:
+            return workers
+        time.sleep(0.01)
+    raise RuntimeError(f"tally serve forked {len(workers)} of {expected} workers")
 
 
 @dataclass(frozen=True)
@@ -100,7 +107,7 @@ def run(mode: Mode, log: Callable[[str], None] = print) -> Section:
                     times.append(seconds)
                     if n < starts - 1:
                         _stop(process)
-                workers = _children(process.pid)
+                workers = _workers(process.pid, int(SERVER_ENV["WEB_CONCURRENCY"]))
                 fresh = [_rss_mb(process.pid), *(_rss_mb(w) for w in workers)]
                 commands = SlashCommands(users, slack.base_url)
                 for _ in range(requests):
