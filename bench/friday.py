@@ -557,16 +557,17 @@ def _growth(mode: Mode, results: dict[tuple[str, Size], dict[str, Any]]) -> tupl
     lines += ["", table(headers, rows)]
     lines += [
         "",
-        "All digests of a team are built a chunk of 100 managers (1,000 reps here) at a time, "
-        "from seven queries per chunk (`handlers.digest.build_digests`: reps, five weeks' rows, "
-        "plans, days off, last days, deal amounts), and drafts stream into the outbox a chunk "
-        "at a time, so peak memory stays flat whatever the workspace size and the cost is work "
-        "per rep. The five weeks' rows (the week, and four before it for the trend and whom to "
-        "coach) are one statement with a branch per week (`storage.digest_rows`), each served "
-        "by `ix_activities_team_id_week_user_id` (team_id, week, user_id), so only those weeks "
-        "are read whatever the history length. The exception is the last day each rep logged "
-        "(`storage.recent.last_logged_days`, a max over all their live entries): it reads each "
-        "rep's whole history.",
+        "All digests of a team are built a chunk of 100 managers (1,000 reps here) at a time "
+        "(`handlers.digest.build_digests`), and drafts stream into the outbox a chunk at a "
+        "time, so peak memory stays flat whatever the workspace size and the cost is work per "
+        "rep. A chunk's reps are picked by their managers in SQL (`storage.digest_rows`), so no "
+        "statement binds a thousand ids; its five weeks' rows (the week, and four before it for "
+        "the trend and whom to coach) are one statement with a branch per week, each served by "
+        "`ix_activities_team_id_week_user_id` (team_id, week, user_id), and carry each rep's "
+        "latest day too: the last day is read from the weeks from the oldest shown on (found "
+        "by an index probe per week), and only a rep quiet in all of them is looked up in their "
+        "whole history, so only those weeks are read whatever the history length. Each rep's "
+        "line is drawn by a plain function (`handlers.digest.rep_line`), not a template.",
     ]
     return "\n".join(lines), ok
 

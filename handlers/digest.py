@@ -16,7 +16,7 @@ from handlers.digest_chart import chart_draft
 from handlers.ids import Action
 from handlers.plans import day_label
 from handlers.reminders import OverduePlan, overdue_for_team
-from handlers.render import BLOCK_LIMIT, say, sections
+from handlers.render import BLOCK_LIMIT, Mrkdwn, literal, say, section_dicts
 from scoring.catalog import CLOSED_WON
 from scoring.chart_data import RepBar
 from scoring.deal_amounts import format_amount
@@ -26,8 +26,15 @@ from scoring.schedule import Slot, due_weekly, monday_noon_after
 from scoring.tally import WeekTally, progress_bar, tally_week
 from scoring.trend import sparkline
 from scoring.weeks import goal_applies, iso_week_label, onboarding_week, parse_iso_week, zone
-from storage.digest_rows import rows_of_weeks
-from storage.members import get_member, managers, reps_of_managers
+from storage.digest_rows import (
+    Rep,
+    chunk_days_off,
+    chunk_deals,
+    last_days_of,
+    rep_weeks,
+    reps_of,
+)
+from storage.members import get_member, managers
 from storage.models import Member
 from storage.outbox import (
     Draft,
@@ -36,10 +43,9 @@ from storage.outbox import (
     request_update,
     stale_messages,
 )
-from storage.recent import last_logged_days
-from storage.sheet_rows import Deals, deal_amounts
+from storage.sheet_rows import Deals
 from storage.team_settings import rules_for, slots_of
-from storage.time_off import DaysOff, days_off_between
+from storage.time_off import DaysOff
 
 
 @dataclass(frozen=True)
@@ -91,47 +97,76 @@ def _points(rows: list[tuple[str, int, int]] | None) -> dict[str, int]:
     return found
 
 
+@dataclass(frozen=True)
+class _ChunkReads:
+    """What a chunk of digests reads about its reps, each in one statement."""
+
+    rows: RowsByUserWeek = field(default_factory=dict)
+    last_days: Mapping[str, date] = field(default_factory=dict)
+    overdue: Mapping[str, list[OverduePlan]] = field(default_factory=dict)
+    away: DaysOff = field(default_factory=dict)
+    deals: Deals = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class _Week:
+    """The digest week's dates and labels, worked out once for all its reps."""
+
+    label: str
+    monday: date
+    before: list[str]  # the TREND_WEEKS weeks before it, nearest first
+    shown: list[str]  # the trend's weeks, oldest first and this week last
+    goal: int | None  # the week's goal for a rep with no day off
+
+    @classmethod
+    def of(cls, rules: ScoringRules, week: str) -> _Week:
+        monday = parse_iso_week(week)
+        before = _weeks_back(week, TREND_WEEKS)
+        shown = [*reversed(before[: TREND_WEEKS - 1]), week]
+        return cls(week, monday, before, shown, rules.week_goal(monday))
+
+
 def _rep_weeks(
     rules: ScoringRules,
-    reps: list[Member],
+    reps: list[Rep],
     week: str,
-    rows: RowsByUserWeek,
+    read: _ChunkReads,
     points: Mapping[tuple[str, str], dict[str, int]],
-    away: DaysOff,
-    last_days: Mapping[str, date],
-    deals: Deals,
 ) -> list[RepWeek]:
-    monday = parse_iso_week(week)
-    before = _weeks_back(week, TREND_WEEKS)
-    shown = [*reversed(before[: TREND_WEEKS - 1]), week]
-    sunday = monday + timedelta(days=6)
-    result = []
-    for rep in reps:
-        mine = rows.get((rep.user_id, week), [])
-        tally = tally_week(mine, rules.catalog)
-        previous = rows.get((rep.user_id, before[0]))
-        friday = monday + timedelta(days=4)
-        start = rep.onboarding_start
-        onboarding = onboarding_week(start, friday) if start else None
-        last = last_days.get(rep.user_id)
-        counts = {key: count for key, count, _ in mine}
-        result.append(
-            RepWeek(
-                user_id=rep.user_id,
-                tally=tally,
-                change=tally.total - sum(p for _, _, p in previous) if previous else None,
-                onboarding_week=onboarding,
-                goal_applies=goal_applies(start, friday, rules.goal_window),
-                goal=rules.week_goal(monday, away.get(rep.user_id, ())),
-                starts=day_label(start) if start and onboarding is None else None,
-                full_goal=rules.weekly_goal,
-                trend=sparkline([sum(points[rep.user_id, w].values()) for w in shown]),
-                last_day=last if last is not None and last <= sunday else None,
-                funnel=tuple(funnel(counts)),
-                deals=deals.get((rep.user_id, week), {}),
-            )
-        )
+    when = _Week.of(rules, week)
+    result = [_rep_week(rules, rep, when, read, points) for rep in reps]
     return sorted(result, key=lambda r: (-r.tally.total, r.user_id))
+
+
+def _rep_week(
+    rules: ScoringRules,
+    rep: Rep,
+    when: _Week,
+    read: _ChunkReads,
+    points: Mapping[tuple[str, str], dict[str, int]],
+) -> RepWeek:
+    mine = read.rows.get((rep.user_id, when.label), [])
+    tally = tally_week(mine, rules.catalog)
+    previous = read.rows.get((rep.user_id, when.before[0]))
+    friday = when.monday + timedelta(days=4)
+    start = rep.onboarding_start
+    onboarding = onboarding_week(start, friday) if start else None
+    days_off = read.away.get(rep.user_id)
+    last = read.last_days.get(rep.user_id)
+    return RepWeek(
+        user_id=rep.user_id,
+        tally=tally,
+        change=tally.total - sum(p for _, _, p in previous) if previous else None,
+        onboarding_week=onboarding,
+        goal_applies=goal_applies(start, friday, rules.goal_window),
+        goal=rules.week_goal(when.monday, days_off) if days_off else when.goal,
+        starts=day_label(start) if start and onboarding is None else None,
+        full_goal=rules.weekly_goal,
+        trend=sparkline([sum(points[rep.user_id, w].values()) for w in when.shown]),
+        last_day=last if last is not None and last <= when.monday + timedelta(days=6) else None,
+        funnel=tuple(funnel({key: count for key, count, _ in mine})),
+        deals=read.deals.get((rep.user_id, when.label), {}),
+    )
 
 
 @dataclass(frozen=True)
@@ -172,20 +207,21 @@ def _render(
     rules: ScoringRules,
     manager: Member,
     week: str,
-    reps: list[Member],
-    rows: RowsByUserWeek,
+    reps: list[Rep],
+    read: _ChunkReads,
     overdue: list[OverduePlan],
-    away: DaysOff,
-    last_days: Mapping[str, date],
-    deals: Deals,
+    charts: bool,
 ) -> list[Draft]:
-    """The digest, then the team chart that follows it (none for a manager without reps)."""
+    """The digest, then with `charts` the team chart that follows it (none for a manager without
+    reps): drawn only when asked for, as most Fridays' callers drop it."""
     before = _weeks_back(week, TREND_WEEKS)
     # Points by activity for each rep's weeks, worked out once for the trend and who to coach.
     points = {
-        (r.user_id, w): _points(rows.get((r.user_id, w))) for r in reps for w in (week, *before)
+        (r.user_id, w): _points(read.rows.get((r.user_id, w)))
+        for r in reps
+        for w in (week, *before)
     }
-    weeks = _rep_weeks(rules, reps, week, rows, points, away, last_days, deals)
+    weeks = _rep_weeks(rules, reps, week, read, points)
     monday = parse_iso_week(week)
     best = weeks[0].tally.total if weeks else 0
     top = [r for r in weeks if r.tally.total == best] if best > 0 else []  # ties share the top
@@ -202,13 +238,11 @@ def _render(
         goal=rules.weekly_goal,
         reps=weeks,
     )
-    blocks = [b.to_dict() for b in sections(head)]
+    blocks = section_dicts(head)
     if len(weeks) <= BUTTONS_UP_TO:
         blocks += [_rep_block(r) for r in weeks]
     else:
-        blocks += [
-            b.to_dict() for b in sections("\n\n".join(say("digest_rep", r=r) for r in weeks))
-        ]
+        blocks += section_dicts("\n\n".join(rep_line(r) for r in weeks))
     tail = say(
         "digest_team",
         team=team,
@@ -216,7 +250,7 @@ def _render(
         coach=coach,
         overdue=[(plan, day_label(plan.due)) for plan in overdue],
     )
-    blocks += [b.to_dict() for b in sections(tail)]
+    blocks += section_dicts(tail)
     digest = Draft(
         team_id=manager.team_id,
         kind=KIND,
@@ -226,7 +260,7 @@ def _render(
         blocks=blocks[:BLOCK_LIMIT],
         editable_until=monday_noon_after(monday).replace(tzinfo=zone(manager.tz)),
     )
-    if not weeks:
+    if not weeks or not charts:
         return [digest]
     names = {rep.user_id: rep.display_name or rep.user_id for rep in reps}
     bars = [
@@ -246,9 +280,44 @@ def _rep_block(rep: RepWeek) -> dict[str, Any]:
             "type": "button",
             "value": rep.user_id,
         },
-        "text": {"text": say("digest_rep", r=rep), "type": "mrkdwn"},
+        "text": {"text": rep_line(rep), "type": "mrkdwn"},
         "type": "section",
     }
+
+
+def rep_line(r: RepWeek) -> Mrkdwn:
+    """A rep's three lines: their week against the goal, what they logged, and trend, last
+    day, funnel and deals. A function rather than a template: it is drawn for every rep of a
+    Friday, where Jinja cost more than working the week out. Text goes through `literal`, as
+    every value of a template does."""
+    if r.below_goal:
+        icon = ":small_red_triangle_down:"
+    else:
+        icon = ":white_check_mark:" if r.met_goal else ":small_blue_diamond:"
+    goal = " pts · _away all week_" if r.goal is None else f" / {r.goal} pts `{r.bar}`"
+    head = f"{icon} *<@{literal(r.user_id)}>* — *{r.tally.total}*{goal}{_rep_notes(r)}"
+    items = " · ".join(f"{literal(i.label)} × {i.count} ({i.points})" for i in r.tally.items)
+    last = (
+        f"last activity {literal(r.last_day.strftime('%a %-d %b'))}"
+        if r.last_day
+        else "nothing logged yet"
+    )
+    stages = " → ".join(f"{literal(stage)} {count}" for stage, count in r.funnel)
+    amounts = "".join(
+        f" · {literal(format_amount(total, code))}" for code, (_, total) in r.deals.items()
+    )
+    tail = f"    4 weeks `{r.trend}` · {last} · {stages}{amounts}"
+    return Mrkdwn(f"{head}\n{items or '    _nothing logged_'}\n{tail}".strip())
+
+
+def _rep_notes(r: RepWeek) -> str:
+    """The head line's change on last week, onboarding and goal notes."""
+    notes = f" · {r.change:+d} vs last week" if r.change is not None else ""
+    if r.onboarding_week:
+        notes += f" · onboarding wk {r.onboarding_week}"
+    elif r.starts:
+        notes += f" · starts {literal(r.starts)}"
+    return notes + (" · *below goal*" if r.below_goal else "")
 
 
 def build_digests(
@@ -269,8 +338,8 @@ def build_digests(
         own = rules_for(session, rules, team_id)
         for start in range(0, len(team_group), MANAGERS_PER_CHUNK):
             chunk = team_group[start : start + MANAGERS_PER_CHUNK]
-            for drafts in _chunk(session, own, team_id, chunk, now):
-                yield from drafts if charts else drafts[:1]
+            for drafts in _chunk(session, own, team_id, chunk, now, charts):
+                yield from drafts
 
 
 def _chunk(
@@ -279,30 +348,46 @@ def _chunk(
     team_id: str,
     group: Sequence[tuple[Member, str]],
     now: datetime,
+    charts: bool,
 ) -> Iterator[list[Draft]]:
-    reps = reps_of_managers(session, team_id, {m.user_id for m, _ in group})
-    rep_ids = [r.user_id for r in reps] if len(reps) <= IN_LIST_LIMIT else None
+    manager_ids = {m.user_id for m, _ in group}
+    reps = reps_of(session, team_id, manager_ids)
+    read = _read(session, team_id, group, reps, now) if reps else _ChunkReads()
+    teams: dict[str, list[Rep]] = {}
+    for rep in reps:
+        teams.setdefault(rep.manager_id or "", []).append(rep)
+    for manager, week in group:
+        team = teams.get(manager.user_id, [])
+        plans = [p for rep in team for p in read.overdue.get(rep.user_id, [])]
+        yield _render(rules, manager, week, team, read, plans, charts)
+
+
+def _read(
+    session: Session,
+    team_id: str,
+    group: Sequence[tuple[Member, str]],
+    reps: list[Rep],
+    now: datetime,
+) -> _ChunkReads:
+    """The chunk's reps' weeks, last days, overdue plans, days off and deals: reps are picked by
+    their managers in SQL, so no statement carries a thousand ids."""
+    manager_ids = {m.user_id for m, _ in group}
     this = {w for _, w in group}
     weeks = this | {b for w in this for b in _weeks_back(w, TREND_WEEKS)}
-    rows = rows_of_weeks(session, team_id, weeks, rep_ids) if reps else {}
+    found = rep_weeks(session, team_id, manager_ids, weeks)
+    rep_ids = [r.user_id for r in reps] if len(reps) <= IN_LIST_LIMIT else None
     overdue: dict[str, list[OverduePlan]] = {}
-    for plan in overdue_for_team(session, team_id, rep_ids, now) if reps else []:
+    for plan in overdue_for_team(session, team_id, rep_ids, now):
         overdue.setdefault(plan.owner_id, []).append(plan)
     mondays = [parse_iso_week(w) for _, w in group]
-    away = (
-        days_off_between(session, team_id, min(mondays), max(mondays) + timedelta(days=4), rep_ids)
-        if reps
-        else {}
+    first, last = min(mondays), max(mondays) + timedelta(days=4)
+    return _ChunkReads(
+        rows=found.rows,
+        last_days=last_days_of(session, team_id, [r.user_id for r in reps], found.last_days),
+        overdue=overdue,
+        away=chunk_days_off(session, team_id, manager_ids, first, last),
+        deals=chunk_deals(session, team_id, manager_ids, this, CLOSED_WON),
     )
-    last_days = last_logged_days(session, team_id, rep_ids) if reps else {}
-    deals = deal_amounts(session, team_id, this, rep_ids, CLOSED_WON) if reps else {}
-    reps_of: dict[str, list[Member]] = {}
-    for rep in reps:
-        reps_of.setdefault(rep.manager_id or "", []).append(rep)
-    for manager, week in group:
-        team = reps_of.get(manager.user_id, [])
-        plans = [p for rep in team for p in overdue.get(rep.user_id, [])]
-        yield _render(rules, manager, week, team, rows, plans, away, last_days, deals)
 
 
 def digest_draft(

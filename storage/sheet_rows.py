@@ -3,7 +3,7 @@ off, in five queries however many people and weeks it covers."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
@@ -128,8 +128,13 @@ def deal_amounts(
     )
     if user_ids is not None:
         query = query.where(Activity.user_id.in_(list(user_ids)))
+    return summed_deals(session.execute(query))
+
+
+def summed_deals(rows: Iterable[tuple[str, str, str | None, Decimal]]) -> Deals:
+    """(user, week, currency, amount) rows counted and summed per currency, in Decimal."""
     deals: Deals = {}
-    for rep_id, week, currency, amount in session.execute(query):
+    for rep_id, week, currency, amount in rows:
         by_code = deals.setdefault((rep_id, week), {})
         code = currency or DEFAULT_CURRENCY
         count, total = by_code.get(code, (0, Decimal(0)))
