@@ -33,8 +33,8 @@ from scoring.parser import LogParseError, parse_log_text
 from scoring.rules import ScoringRules
 from scoring.weeks import local_date
 from storage.activities import undo_latest
-from storage.members import get_member
 from storage.models import Member
+from storage.team_settings import member_and_rules
 
 
 def register(app: App) -> None:
@@ -114,8 +114,9 @@ def _undo_latest(
         entry = undo_latest(session, team_id, user_id, now)
         if entry is None:
             return message(say("nothing_to_undo")), []
-        member = get_member(session, team_id, user_id)
-        rules = deps.rules_in(session, team_id)
+        found = member_and_rules(session, deps.rules, team_id, user_id)
+        assert found is not None, "an entry's author has a member row"
+        member, rules = found
         report = week_report(session, rules, member, now)
         sends = entry_undone(session, member, entry, now)
     return undone_message(rules, entry, report), sends
