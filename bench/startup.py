@@ -1,7 +1,7 @@
 """Benchmark 6: how long `tally serve` takes to answer, and the memory of each of its processes.
 
-`tally serve` starts as production starts it (gunicorn gthread, WEB_CONCURRENCY=2,
-WEB_THREADS=8) on a fresh database of each kind, migrations included; the time is from the
+`tally serve` starts as production starts it (gunicorn gthread with its defaults per database)
+on a fresh database of each kind, migrations included; the time is from the
 process starting to /healthz answering 200. Memory is each process's resident set (VmRSS)
 right after start, and again after signed `/log` requests from many users.
 """
@@ -20,7 +20,6 @@ from pathlib import Path
 from bench import Section, scratch_database, table
 from bench.command_path import (
     BOT_TOKEN,
-    SERVER_ENV,
     SIGNING_SECRET,
     TEAM_ID,
     ZONES,
@@ -30,6 +29,7 @@ from bench.command_path import (
 )
 from bot.fakeslack import FakeSlack
 from bot.local_server import free_port, healthy
+from bot.settings import serving_defaults
 
 
 def _rss_mb(pid: int) -> float:
@@ -96,7 +96,6 @@ def run(mode: Mode, log: Callable[[str], None] = print) -> Section:
             "SLACK_SIGNING_SECRET": SIGNING_SECRET,
             "SLACK_API_URL": slack.url,
             "TALLY_ADMINS": "",
-            **SERVER_ENV,
         }
         for backend in mode.backends:
             with scratch_database(backend, "start") as database_url:
@@ -107,7 +106,7 @@ def run(mode: Mode, log: Callable[[str], None] = print) -> Section:
                     times.append(seconds)
                     if n < starts - 1:
                         _stop(process)
-                workers = _workers(process.pid, int(SERVER_ENV["WEB_CONCURRENCY"]))
+                workers = _workers(process.pid, int(serving_defaults(database_url)[0]))
                 fresh = [_rss_mb(process.pid), *(_rss_mb(w) for w in workers)]
                 commands = SlashCommands(users, slack.base_url)
                 for _ in range(requests):
@@ -123,10 +122,10 @@ def run(mode: Mode, log: Callable[[str], None] = print) -> Section:
             rows.append([backend, first, later, f"{fresh[0]:.0f}", worker_fresh, worker_loaded])
     body = "\n".join(
         [
-            "`tally serve` (gunicorn gthread, WEB_CONCURRENCY=2, WEB_THREADS=8) on a fresh "
-            f"database, started {starts} times: seconds from the process starting to /healthz "
-            "answering (the first start also creates the schema), and each process's resident "
-            f"memory (VmRSS) when up and after {requests} signed `/log` requests from "
+            "`tally serve` (gunicorn gthread; 1 × 16 threads on SQLite, 2 × 8 on PostgreSQL) on a "
+            f"fresh database, started {starts} times: seconds from the process starting to "
+            "/healthz answering (the first start also creates the schema), and each process's "
+            f"resident memory (VmRSS) when up and after {requests} signed `/log` requests from "
             f"{len(users)} users. The workers are forked from the master after the app is "
             "built, so much of their memory is shared with it (copy-on-write).",
             "",

@@ -53,7 +53,7 @@ def test_startup_smoke_reports_the_start_and_each_workers_memory() -> None:
     section = startup.run(startup.SMOKE, log=_quiet)
     row = next(line for line in section.body.splitlines() if line.startswith("| sqlite "))
     cells = [cell.strip() for cell in row.strip("|").split("|")]
-    assert float(cells[1]) > 0 and len(cells[4].split("/")) == 2  # two workers, as configured
+    assert float(cells[1]) > 0 and len(cells[4].split("/")) == 1  # SQLite's one worker
 
 
 def test_profile_smoke_times_both_apps_and_shows_the_call_tree() -> None:
