@@ -62,6 +62,7 @@ class PostgresStore:
         )
         with self._engine.begin() as connection:
             connection.execute(text(TABLE))
+        self._engine.dispose()  # built before gunicorn forks: no worker may share its socket
 
     def record(self, row: dict[str, Any]) -> int:
         with self._engine.begin() as connection:
