@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,9 @@ from bot.app import create_app
 from bot.fakeslack import FakeSlack
 from bot.settings import load_settings
 from bot.web import SLACK_PATH, wsgi_app
-from storage.db import open_database
+from storage.db import make_session_factory, open_database
+from storage.members import ensure_member
+from storage.team_settings import MEMBER_AND_SETTINGS
 
 Wsgi = Callable[..., Iterable[bytes]]
 
@@ -106,7 +109,7 @@ BEFORE = Path(__file__).resolve().parent / "profiles"
 
 def run(mode: Mode, log: Callable[[str], None] = print) -> Section:
     users = [f"U0P{n:04d}" for n in range(200)]
-    rows, trees = [], []
+    rows, trees, layers = [], [], []
     with FakeSlack(team_id=TEAM_ID) as slack:
         for n, user in enumerate(users):
             slack.add_user(user, f"rep{n}", tz=ZONES[n % len(ZONES)])
@@ -125,6 +128,7 @@ def run(mode: Mode, log: Callable[[str], None] = print) -> Section:
                     ]
                 )
                 trees.append((backend, profile_tree(tally, commands, mode.requests)))
+            layers += layer_costs(backend, mode.requests)
     parts = [
         f"{mode.requests} signed `/log` requests from {len(users)} users (profiles cached), one "
         "at a time, straight into each WSGI app in this process after a warm-up: CPU time per "
@@ -134,6 +138,13 @@ def run(mode: Mode, log: Callable[[str], None] = print) -> Section:
             ["database", "Tally CPU ms / req", "minimal durable CPU ms / req", "Tally ÷ minimal"],
             rows,
         ),
+    ]
+    parts += [
+        "",
+        "What the layers cost: one write transaction reading /log's first row (member and team "
+        "settings), CPU µs each; a `/log` runs three statements and one transaction.",
+        "",
+        table(["database", "through", "CPU µs"], layers),
     ]
     for backend, tree in trees:
         parts += ["", f"Tally on {backend}, this revision:", "", "```", tree, "```"]
@@ -147,6 +158,58 @@ def run(mode: Mode, log: Callable[[str], None] = print) -> Section:
             "```",
         ]
     return Section("profile", "7. Where a `/log`'s time goes", "\n".join(parts), True)
+
+
+_LAYERS_USER = ("T0LAYERS", "U0LAYERS")
+
+
+def layer_costs(backend: str, rounds: int) -> list[list[str]]:
+    """CPU µs of one write transaction reading /log's member-and-rules row, through each layer
+    Tally could use: what the ORM session and SQLAlchemy's execution add to the driver's own
+    work. A /log runs three such statements."""
+    with scratch_database(backend, "layers") as url:
+        engine = open_database(url)
+        sessions = make_session_factory(engine)
+        with sessions.begin() as session:
+            ensure_member(session, *_LAYERS_USER, datetime.now(UTC))
+        params = {"team": _LAYERS_USER[0], "user": _LAYERS_USER[1]}
+        compiled = MEMBER_AND_SETTINGS.compile(dialect=engine.dialect)
+        order = compiled.positiontup
+        driver_params = [params[k] for k in order] if order else params
+
+        def session() -> None:
+            with sessions.begin() as s:
+                s.connection().execute(MEMBER_AND_SETTINGS, params).first()
+
+        def connection() -> None:
+            with engine.begin() as c:
+                c.execute(MEMBER_AND_SETTINGS, params).first()
+
+        def driver() -> None:
+            with engine.begin() as c:
+                cursor = c.connection.dbapi_connection.cursor()
+                cursor.execute(compiled.string, driver_params)
+                cursor.fetchone()
+
+        def nothing() -> None:
+            with engine.begin():
+                pass
+
+        rows = []
+        for name, one in (
+            ("ORM session, Core statement (Tally)", session),
+            ("Core connection, same statement", connection),
+            ("driver cursor, statement compiled once", driver),
+            ("BEGIN and COMMIT only (PostgreSQL: nothing sent)", nothing),
+        ):
+            for _ in range(200):
+                one()
+            began = time.process_time()
+            for _ in range(rounds):
+                one()
+            rows.append([backend, name, f"{(time.process_time() - began) * 1e6 / rounds:.0f}"])
+        engine.dispose()
+        return rows
 
 
 def profile_tree(wsgi: Wsgi, commands: SlashCommands, requests: int) -> str:

@@ -34,7 +34,7 @@ def rules_for(session: Session, defaults: ScoringRules, team_id: str) -> Scoring
 
 
 _MEMBERS, _SETTINGS = Member.__table__, TeamSettingsRow.__table__
-_MEMBER_AND_SETTINGS = (
+MEMBER_AND_SETTINGS = (
     select(_MEMBERS, _SETTINGS.c.settings)
     .select_from(_MEMBERS.outerjoin(_SETTINGS, _SETTINGS.c.team_id == _MEMBERS.c.team_id))
     .where(_MEMBERS.c.team_id == bindparam("team"), _MEMBERS.c.user_id == bindparam("user"))
@@ -48,7 +48,7 @@ def member_and_rules(
     None for someone Tally has no row for. The member is read, not tracked by the session:
     nothing on the /log path changes it."""
     params = {"team": team_id, "user": user_id}
-    found = session.connection().execute(_MEMBER_AND_SETTINGS, params).mappings().first()
+    found = session.connection().execute(MEMBER_AND_SETTINGS, params).mappings().first()
     if found is None:
         return None
     member = Member(**{column.key: found[column] for column in _MEMBERS.c})

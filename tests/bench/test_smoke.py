@@ -59,6 +59,7 @@ def test_startup_smoke_reports_the_start_and_each_workers_memory() -> None:
 def test_profile_smoke_times_both_apps_and_shows_the_call_tree() -> None:
     section = log_profile.run(log_profile.SMOKE, log=_quiet)
     assert "| sqlite " in section.body and "answer_log" in section.body, section.body
+    assert "| sqlite   | driver cursor, statement compiled once " in section.body, section.body
 
 
 def test_fake_slack_limits_are_off_by_default_and_answer_429_when_on() -> None:
