@@ -6,7 +6,7 @@ import io
 import urllib.error
 import urllib.request
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -17,8 +17,15 @@ from scoring.weeks import iso_week_label, local_date
 from storage.db import make_session_factory
 from storage.plans import plans_of
 from tests.fixtures.seed import TEAM, log, person, team
-from tests.fixtures.server import MANAGER, OTHER_REP, REP, RunningTally
+from tests.fixtures.server import MANAGER, OTHER_REP, PEOPLE, REP, RunningTally
 from tests.fixtures.teams import join_team
+
+REP_ZONE = next(tz for user_id, _name, tz, _admin in PEOPLE if user_id == REP)
+
+
+def _rep_today() -> date:
+    """Rita's today: in the evening in New York, UTC is already tomorrow."""
+    return local_date(datetime.now(UTC), REP_ZONE)
 
 
 def _home(tally: RunningTally, user_id: str, after: int | None = None) -> dict[str, Any]:
@@ -75,7 +82,7 @@ def test_the_home_shows_the_week_the_weeks_before_and_the_latest_entries(
     seen = tally.read(view)
 
     assert "52 / 500 pts" in seen and "[Log activity]" in seen
-    this_week = iso_week_label(local_date(datetime.now(UTC), "UTC"))
+    this_week = iso_week_label(_rep_today())
     assert "Last 8 weeks" in seen and f"{this_week[-3:]} *52*" in _mrkdwn(view)
     assert "Your latest entries" in seen and "Acme" in seen and "deal $5,000" in seen
     labels = [label for label, _, _ in _buttons(view)]
@@ -123,7 +130,7 @@ def test_mark_reviewed_on_the_home_clears_the_overdue_plan(tally: RunningTally) 
 
     with make_session_factory(tally.engine)() as session:
         [plan] = plans_of(session, TEAM, REP)
-    assert plan.last_reviewed == local_date(datetime.now(UTC), "UTC")
+    assert plan.last_reviewed == _rep_today()
     assert "Account plans to review" not in tally.read(after)
 
 
