@@ -34,7 +34,6 @@ from scoring.rules import ScoringRules
 from scoring.weeks import local_date
 from storage.activities import undo_latest
 from storage.models import Member
-from storage.team_settings import member_and_rules
 
 
 def register(app: App) -> None:
@@ -65,6 +64,15 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
         if profile_is_stale(deps, member):
             deps.defer(lambda: fetch_profile(deps, client, team_id, user_id))
         return
+    if word == "undo":
+        member, (reply, sends) = in_one_transaction(
+            deps, client, team_id, user_id, lambda s, m, r: _undo_latest(deps, s, m, r)
+        )
+        ack(response_type="ephemeral", **reply)
+        if sends:
+            deps.send_now(sends)
+        home_changed(deps, client, member)
+        return
     member = member_with_profile(deps, client, team_id, user_id)
     if word == "edit":
         form = latest_form(deps, member)
@@ -84,12 +92,6 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
             view=log_modal(catalog, today, channel_id=command.get("channel_id")),
         )
         return
-    if word == "undo":
-        reply, sends = _undo_latest(deps, team_id, user_id)
-        ack(response_type="ephemeral", **reply)
-        if sends:
-            deps.send_now(sends)
-        home_changed(deps, client, member)
 
 
 def _log_text(
@@ -107,16 +109,11 @@ def _log_text(
 
 
 def _undo_latest(
-    deps: Deps, team_id: str, user_id: str
+    deps: Deps, session: Session, member: Member, rules: ScoringRules
 ) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     now = deps.clock()
-    with deps.sessions.begin() as session:
-        entry = undo_latest(session, team_id, user_id, now)
-        if entry is None:
-            return message(say("nothing_to_undo")), []
-        found = member_and_rules(session, deps.rules, team_id, user_id)
-        assert found is not None, "an entry's author has a member row"
-        member, rules = found
-        report = week_report(session, rules, member, now)
-        sends = entry_undone(session, member, entry, now)
-    return undone_message(rules, entry, report), sends
+    entry = undo_latest(session, member.team_id, member.user_id, now)
+    if entry is None:
+        return message(say("nothing_to_undo")), []
+    report = week_report(session, rules, member, now)
+    return undone_message(rules, entry, report), entry_undone(session, member, entry, now)
