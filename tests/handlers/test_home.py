@@ -222,7 +222,7 @@ def test_the_home_shows_the_weeks_as_a_chart_the_server_draws(public: RunningTal
     view = _home(tally, REP)
     [image] = [b for b in view["blocks"] if b["type"] == "image"]
     assert image["image_url"].startswith(f"{PUBLIC}/charts/home/")
-    assert f"{iso_week_label(local_date(datetime.now(UTC), 'UTC'))} 25." in image["alt_text"]
+    assert f"{iso_week_label(_rep_today())} 25." in image["alt_text"]
     where = image["image_url"].removeprefix(PUBLIC)
 
     with urllib.request.urlopen(tally.url + where, timeout=10) as response:
