@@ -75,8 +75,7 @@ class SqliteStore:
         self._path = make_url(url).database or "tally.db"
         self._local = threading.local()
         self._lock = threading.Lock()
-        # Held for the process's life: flock belongs to this open file.
-        self._lock_fd = os.open(f"{self._path}.writer-lock", os.O_CREAT | os.O_RDWR)
+        self._lock_fds: dict[int, int] = {}
         with self._writing() as connection:
             connection.execute(TABLE)
 
@@ -88,11 +87,20 @@ class SqliteStore:
             self._local.connection = connection
         return self._local.connection
 
+    def _lock_fd(self) -> int:
+        """This process's own open of the lock file: an flock belongs to the open file, which
+        gunicorn's forked workers would otherwise share (and never exclude each other)."""
+        pid = os.getpid()
+        if pid not in self._lock_fds:
+            self._lock_fds[pid] = os.open(f"{self._path}.writer-lock", os.O_CREAT | os.O_RDWR)
+        return self._lock_fds[pid]
+
     @contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
         connection = self._connection()
         with self._lock:
-            fcntl.flock(self._lock_fd, fcntl.LOCK_EX)
+            lock_fd = self._lock_fd()
+            fcntl.flock(lock_fd, fcntl.LOCK_EX)
             try:
                 connection.execute("BEGIN IMMEDIATE")
                 try:
@@ -102,7 +110,7 @@ class SqliteStore:
                     raise
                 connection.execute("COMMIT")
             finally:
-                fcntl.flock(self._lock_fd, fcntl.LOCK_UN)
+                fcntl.flock(lock_fd, fcntl.LOCK_UN)
 
     def record(self, row: dict[str, Any]) -> int:
         with self._writing() as connection:

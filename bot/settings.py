@@ -109,9 +109,9 @@ def load_settings(env: Mapping[str, str], *, slack: bool = True) -> Settings:
 def serving_defaults(database_url: str) -> tuple[str, str]:
     """gunicorn's (workers, threads) unless WEB_CONCURRENCY / WEB_THREADS say otherwise.
 
-    SQLite takes one writer at a time: writers in two processes hand its lock over through a
-    file lock, which wakes them in no fair order (p99 at 32 connections 165–390 ms, bench
-    section 1), while one process's threads queue for it in turn (p99 under 100 ms at the same
+    SQLite takes one writer at a time: Tally's writers in two processes hand its lock over
+    through a file lock, which wakes them in no fair order (p99 at 32 connections 146–390 ms in
+    bench section 1), while one process's threads queue for it in turn (84–114 ms at the same
     throughput). PostgreSQL writes in parallel, so it gets a process per core.
     """
     return ("1", "16") if database_url.startswith("sqlite") else ("2", "8")
