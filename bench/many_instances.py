@@ -51,7 +51,7 @@ from storage.plans import add_plan
 
 TEAM_ID = "T0BENCH"
 BOARD_CHANNEL = "C0BOARD"
-# One of these is always between 09:00 and 17:00 on a weekday, whatever the time of the run.
+# One of these is always between 09:00 and 17:00, whatever the time of the run.
 ZONES = (
     "UTC",
     "Asia/Kolkata",
@@ -153,12 +153,14 @@ class Outcome:
 
 
 def working_zone(now: datetime) -> str:
-    """A zone where it is now a weekday between 09:00 and 17:00, so 08:00 slots are due."""
+    """A zone where it is now between 09:00 and 17:00, so today's 08:00 slots are due.
+
+    Any day of the week: the slots name today's weekday, and a run on a Saturday is as much a
+    run as one on a Tuesday (CI must not go red because of the day it runs)."""
     for name in ZONES:
-        local = now.astimezone(ZoneInfo(name))
-        if 9 <= local.hour < 17 and local.weekday() < 5:
+        if 9 <= now.astimezone(ZoneInfo(name)).hour < 17:
             return name
-    raise RuntimeError("no zone in ZONES is in working hours on a weekday right now")
+    raise RuntimeError("no zone in ZONES is in working hours right now")
 
 
 @dataclass(frozen=True)
