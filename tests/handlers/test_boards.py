@@ -4,7 +4,7 @@ boards while the manager still sees you."""
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from tests.fixtures.server import ADMIN, MANAGER, OTHER_REP, REP, RunningTally
+from tests.fixtures.server import ADMIN, MANAGER, OTHER_REP, REP, RunningTally, in_one_zone
 from tests.fixtures.teams import join_team
 
 
@@ -13,6 +13,7 @@ def _read(tally: RunningTally, user_id: str, text: str) -> str:
 
 
 def test_boards_rank_reps_goals_only_in_goal_weeks_and_a_team_board(tally: RunningTally) -> None:
+    in_one_zone(tally)  # Rita's board is Ravi's week (Chicago's Sunday was New York's Monday)
     today = datetime.now(UTC).astimezone(ZoneInfo("America/New_York")).date()
     join_team(tally, MANAGER, [REP], extra=f"start {today}")  # Rita's onboarding week 1
     tally.command(MANAGER, "/log", "closed won Initech")  # a manager's points: not ranked
@@ -35,6 +36,7 @@ def test_boards_rank_reps_goals_only_in_goal_weeks_and_a_team_board(tally: Runni
 def test_a_rep_who_hides_leaves_the_public_boards_but_not_their_managers_views(
     tally: RunningTally,
 ) -> None:
+    in_one_zone(tally)  # one week on every board, whatever the hour
     join_team(tally, MANAGER, [REP, OTHER_REP])
     tally.command(REP, "/log", "demo self-led")
     tally.command(OTHER_REP, "/log", "meeting booked")

@@ -18,7 +18,7 @@ from scoring.weeks import iso_week_label, local_date
 from storage.members import get_member
 from storage.sheet_rows import members_for
 from tests.fixtures.seed import TEAM, Seeder
-from tests.fixtures.server import ADMIN, MANAGER, OTHER_REP, REP, RunningTally
+from tests.fixtures.server import ADMIN, MANAGER, OTHER_REP, REP, RunningTally, in_one_zone
 from tests.fixtures.teams import join_team
 
 OTTO = "U0OTTO"  # on no team, never logged anything
@@ -68,6 +68,7 @@ def test_each_person_gets_the_rows_they_may_see_and_others_are_refused(
     tally: RunningTally,
 ) -> None:
     tally.slack.add_user(OTTO, "otto", tz="UTC")
+    in_one_zone(tally)  # the admin's week is the reps' (London's Monday was their Sunday)
     join_team(tally, MANAGER, [REP])
     tally.command(REP, "/log", "meeting booked")
     tally.command(OTHER_REP, "/log", "call")

@@ -3,7 +3,7 @@
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from tests.fixtures.server import OTHER_REP, REP, RunningTally
+from tests.fixtures.server import OTHER_REP, REP, RunningTally, in_one_zone
 
 
 def _opened_modal(tally: RunningTally) -> dict:
@@ -143,6 +143,7 @@ def test_the_amount_field_keeps_the_currency_and_the_note_drops_controls(
 
 
 def test_a_view_sent_again_by_someone_else_records_their_own_entry(tally: RunningTally) -> None:
+    in_one_zone(tally)  # her modal's today is his (New York's Monday was Chicago's Sunday)
     tally.command(REP, "/log", "")
     view = _opened_modal(tally)
     hers = tally.signed.view_submission(
