@@ -53,14 +53,16 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
         return
     if word not in ("", "undo", "edit"):
         key = idempotency_key("cmd", user_id, command["trigger_id"])
-        member, (reply, logged) = in_one_transaction(
+        member, logged = in_one_transaction(
             deps, client, team_id, user_id, lambda s, m, r: _log_text(deps, s, m, r, text, key)
         )
-        ack(response_type="ephemeral", **reply)
-        if logged is not None:
+        if isinstance(logged, Logged):  # the receipt is drawn once the entry has committed
+            ack(response_type="ephemeral", **logged_message(deps, logged))
             if logged.to_send:
                 deps.send_now(logged.to_send)
             home_changed(deps, client, member)
+        else:
+            ack(response_type="ephemeral", **message(logged))
         if profile_is_stale(deps, member):
             deps.defer(lambda: fetch_profile(deps, client, team_id, user_id))
         return
@@ -96,16 +98,16 @@ def answer_log(ack: Ack, command: dict[str, Any], client: WebClient, deps: Deps)
 
 def _log_text(
     deps: Deps, session: Session, member: Member, rules: ScoringRules, text: str, key: str
-) -> tuple[dict[str, Any], Logged | None]:
-    """The receipt, and what was logged (its follow-ups go once the transaction commits)."""
+) -> Logged | str:
+    """What was logged (its receipt and follow-ups come once the transaction commits), or why
+    the text logs nothing."""
     try:
         parsed = parse_log_text(text, rules.catalog, local_date(deps.clock(), member.tz))
     except LogParseError as error:
-        return message(say("parse_error", message=error.message)), None
-    logged = record_entry(
+        return say("parse_error", message=error.message)
+    return record_entry(
         deps, session, member, rules, parsed, source="slash", key=key, logged_by=member.user_id
     )
-    return logged_message(deps, logged), logged
 
 
 def _undo_latest(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,11 +13,11 @@ from sqlalchemy.orm import Session
 from handlers.approvals import approver_of, ask_approval
 from handlers.celebrations import celebrate, take_back
 from handlers.deps import Deps
-from handlers.digest_changes import digest_changed
+from handlers.digest_changes import digest_changed, digest_key
 from handlers.entry_words import NOTE_SHOWN, day_text, deal_text, describe
 from handlers.ids import Action
 from handlers.render import message, say
-from handlers.reports import WeekReport, report_weeks, week_report, workdays
+from handlers.reports import WeekReport, report_of, report_weeks, workdays
 from handlers.slack_text import one_line
 from scoring.parser import ParsedLog
 from scoring.rules import ScoringRules
@@ -25,6 +26,7 @@ from storage.activities import (
     COUNTED,
     PENDING,
     NewActivity,
+    RepWeeks,
     TwinOf,
     record_activity,
     rep_weeks,
@@ -40,10 +42,22 @@ _KEY_LIMIT = 255  # the idempotency_key column
 class Logged:
     entry: Activity
     duplicate_seconds: int | None
-    report: WeekReport
-    what: str  # the entry in words, by the team's catalog
+    sums: RepWeeks  # the rep's weeks as the entry's transaction read them
+    rules: ScoringRules
+    member: Member
+    now: datetime
     approver: str | None = None  # who approves a pending entry
     to_send: list[tuple[str, str]] = field(default_factory=list)  # outbox (team, key) after commit
+
+    @cached_property
+    def report(self) -> WeekReport:
+        """Worked out when the receipt is drawn, which may be after the transaction commits."""
+        return report_of(self.rules, self.member, self.now, self.sums)
+
+    @property
+    def what(self) -> str:
+        """The entry in words, by the team's catalog."""
+        return describe(self.rules.catalog, self.entry)
 
 
 def record_entry(
@@ -83,19 +97,19 @@ def record_entry(
     twin = TwinOf(entry, since=entry.created_at - DUPLICATE_WINDOW)
     week, *before = report_weeks(member, now)
     weeks = {week, *before, entry.week}  # the twin check reads the entry's week, maybe earlier
-    sums = rep_weeks(session, member.team_id, member.user_id, weeks, twin, workdays(week))
-    report = week_report(session, rules, member, now, sums)
+    digest = (digest_key(member.manager_id, entry.week), now) if member.manager_id else None
+    sums = rep_weeks(session, member.team_id, member.user_id, weeks, twin, workdays(week), digest)
     send = None
     if created and entry.status == PENDING:
         send = ask_approval(deps, session, member, entry, now)
     elif created:
-        digest_changed(session, member, entry.week, now)
+        if sums.reaches_message:  # most of the week no digest is out to change
+            digest_changed(session, member, entry.week, now)
         send = celebrate(deps, session, rules, member, entry, now)
     at = sums.twin_at
     seconds = int((entry.created_at - at).total_seconds()) if at else None
     approver = approver_of(deps, session, member) if entry.status == PENDING else None
-    what = describe(rules.catalog, entry)
-    return Logged(entry, seconds, report, what, approver, [send] if send else [])
+    return Logged(entry, seconds, sums, rules, member, now, approver, [send] if send else [])
 
 
 def entry_undone(session: Session, member: Member, entry: Activity, now: datetime) -> list[Key]:

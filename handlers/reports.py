@@ -149,15 +149,18 @@ def week_report(
     rules: ScoringRules,
     member: Member,
     now: datetime,
-    sums: RepWeeks | None = None,
 ) -> WeekReport:
     """The member's current week in their own time zone, with the breakdown by activity and
-    coaching shaped by their recent mix; `sums` when the caller has read `report_weeks`
-    already (a /log receipt reads them with its duplicate check)."""
+    coaching shaped by their recent mix."""
+    weeks = report_weeks(member, now)
+    sums = rep_weeks(session, member.team_id, member.user_id, weeks, None, workdays(weeks[0]))
+    return report_of(rules, member, now, sums)
+
+
+def report_of(rules: ScoringRules, member: Member, now: datetime, sums: RepWeeks) -> WeekReport:
+    """`week_report` from the `report_weeks` read already (a /log receipt reads them with its
+    duplicate check): no database, so a receipt is worked out after its transaction commits."""
     week, *before = report_weeks(member, now)
-    if sums is None:
-        weeks = [week, *before]
-        sums = rep_weeks(session, member.team_id, member.user_id, weeks, None, workdays(week))
     mix: dict[str, int] = {}
     for label in before:
         for key, count, _points in sums.counted.get(label, ()):

@@ -27,7 +27,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from storage.columns import UTCDateTime
-from storage.models import Activity, Member, TimeOff
+from storage.models import Activity, Member, OutboxMessage, TimeOff
+from storage.outbox import changes_reach
 
 COUNTED, PENDING, REJECTED = "counted", "pending", "rejected"
 COUNTS = (Activity.deleted_at.is_(None), Activity.status == COUNTED)
@@ -52,6 +53,7 @@ _IS_TWIN = and_(
     _c.id < bindparam("twin_id"),
 )
 _off = TimeOff.__table__.c
+_outbox = OutboxMessage.__table__.c
 _REP_WEEKS = union_all(
     select(
         _c.week,
@@ -61,6 +63,7 @@ _REP_WEEKS = union_all(
         func.sum(_c.points),
         type_coerce(func.max(case((_IS_TWIN, _c.created_at))), UTCDateTime()),
         type_coerce(null(), Date()),
+        null(),
     )
     .where(
         _c.team_id == bindparam("team"),
@@ -69,11 +72,14 @@ _REP_WEEKS = union_all(
         _c.deleted_at.is_(None),
     )
     .group_by(_c.week, _c.activity_key, _c.status),
-    select(null(), null(), null(), null(), null(), null(), _off.day).where(
+    select(null(), null(), null(), null(), null(), null(), _off.day, null()).where(
         _off.team_id == bindparam("team"),
         _off.user_id == bindparam("user"),
         _off.day >= bindparam("off_from", type_=Date()),
         _off.day <= bindparam("off_to", type_=Date()),
+    ),
+    select(*[null()] * 7, _outbox.key).where(
+        changes_reach(bindparam("team"), bindparam("message"), bindparam("message_at"))
     ),
 )
 
@@ -131,6 +137,7 @@ class RepWeeks:
     pending: dict[str, int]
     twin_at: datetime | None
     days_off: set[date]
+    reaches_message: bool = False  # a change now reaches the outbox message asked about
 
 
 def rep_weeks(
@@ -140,12 +147,15 @@ def rep_weeks(
     weeks: Collection[str],
     twin: TwinOf | None,
     days_off: tuple[date, date],
+    message: tuple[str, datetime] | None = None,
 ) -> RepWeeks:
     """Everything a /log receipt reads about the rep, in one statement: the sums and the
     duplicate check ride in one GROUP BY over the (team_id, week, user_id) index, and the days
     off from `days_off[0]` to `days_off[1]` come in the same answer. A twin is a live entry
     logged before `twin.entry` (a retry's later twin is not a slip) with the same activity,
-    count, day and note; it shares the entry's week, which must be in `weeks`."""
+    count, day and note; it shares the entry's week, which must be in `weeks`. With `message`,
+    (an outbox key, now) the answer also says whether the change reaches that message, so the
+    write that counts the change (`storage.outbox.count_change`) is only sent when it does."""
     entry = twin.entry if twin else None
     params = {
         "team": team_id,
@@ -159,15 +169,19 @@ def rep_weeks(
         "twin_day": entry.local_day if entry else date.min,
         "twin_note": entry.note if entry else "",
         "twin_since": twin.since if twin else datetime.max.replace(tzinfo=UTC),
+        "message": message[0] if message else "",  # no key is empty
+        "message_at": message[1] if message else datetime.max.replace(tzinfo=UTC),
     }
     counted: dict[str, list[tuple[str, int, int]]] = {}
     pending: dict[str, int] = {}
     twin_at = None
     away: set[date] = set()
-    for week, key, status, count, points, twin_seen, day_off in session.connection().execute(
-        _REP_WEEKS, params
-    ):
-        if day_off is not None:
+    reached = False
+    rows = session.connection().execute(_REP_WEEKS, params)
+    for week, key, status, count, points, twin_seen, day_off, message in rows:
+        if message is not None:
+            reached = True
+        elif day_off is not None:
             away.add(day_off)
         elif status == COUNTED:
             counted.setdefault(week, []).append((key, int(count), int(points)))
@@ -175,7 +189,7 @@ def rep_weeks(
             pending[week] = pending.get(week, 0) + int(points)
         if twin_seen is not None and (twin_at is None or twin_seen > twin_at):
             twin_at = twin_seen
-    return RepWeeks(counted, pending, twin_at, away)
+    return RepWeeks(counted, pending, twin_at, away, reached)
 
 
 def undo_latest(session: Session, team_id: str, user_id: str, now: datetime) -> Activity | None:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, bindparam, or_, select, update
+from sqlalchemy import BindParameter, ColumnElement, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.insert_once import insert_once
@@ -237,12 +237,18 @@ def count_change(session: Session, team_id: str, key: str, now: datetime) -> Non
 
 
 _c = OutboxMessage.__table__.c
-_COUNT_CHANGE = (  # on every /log of a rep with a manager: built once, on Core columns
+
+
+def changes_reach(team: BindParameter, key: BindParameter, at: BindParameter) -> ColumnElement:
+    """The message `key` of `team` if a change made `at` still reaches it: not posted yet, or
+    posted and still editable."""
+    return and_(_c.team_id == team, _c.key == key, or_(_c.ts.is_(None), _c.editable_until > at))
+
+
+_COUNT_CHANGE = (  # built once, on Core columns; bind names are no column's: SET reserves those
     update(OutboxMessage.__table__)
     .where(
-        _c.team_id == bindparam("changed_team"),  # not a column's name: the SET clause
-        _c.key == bindparam("changed_key"),  # reserves those
-        or_(_c.ts.is_(None), _c.editable_until > bindparam("changed_at")),
+        changes_reach(bindparam("changed_team"), bindparam("changed_key"), bindparam("changed_at"))
     )
     .values(stale=_c.stale + 1)
 )
