@@ -12,18 +12,24 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot.app import utc_now
 from bot.fakeslack.readable import as_read
 from bot.fakeslack.signed_requests import SignedSlack
 from bot.fakeslack.web_api import FakeSlack
 from bot.local_server import serving
 from bot.web import SLACK_PATH
 from handlers.ids import Action
+from scoring.weeks import iso_week_label, local_date
 
+# One office: the week the demo plays is then everyone's week, and its Friday's, at any hour.
+# (With Sam in Chicago and Priya in London, on Monday mornings UTC the digest's week in
+# Maya's zone left out the deals Sam logged while his Sunday lasted.)
+ZONE = "America/New_York"
 PEOPLE = {
-    "U0MAYA": ("maya", "Maya Chen", "America/New_York"),
-    "U0ALEX": ("alex", "Alex Rivera", "America/New_York"),
-    "U0SAM": ("sam", "Sam Okafor", "America/Chicago"),
-    "U0PRIYA": ("priya", "Priya Shah", "Europe/London"),
+    "U0MAYA": ("maya", "Maya Chen", ZONE),
+    "U0ALEX": ("alex", "Alex Rivera", ZONE),
+    "U0SAM": ("sam", "Sam Okafor", ZONE),
+    "U0PRIYA": ("priya", "Priya Shah", ZONE),
 }
 
 
@@ -165,7 +171,7 @@ def run_demo(out: Path) -> int:
         print(f"Tally demo: real server, SQLite at {database}, fake Slack at {slack.url}\n")
         with serving(env) as url:
             client = SignedSlack(url + SLACK_PATH, secret, team_id=slack.team_id, slack=slack)
-            for user_id, command, text in _script(date.today()):
+            for user_id, command, text in _script(local_date(utc_now(), ZONE)):
                 if command == ACCEPT:
                     answer = _accept_invitation(slack, client, user_id)
                     print(f"── {PEOPLE[user_id][1]} clicks: Accept")
@@ -184,7 +190,10 @@ def run_demo(out: Path) -> int:
             print("── #wins, where closed deals are cheered (an undone one is taken back):")
             for posted in slack.messages_in(WINS):
                 print(textwrap.indent(as_read(posted, slack.user_name), "   │ "), end="\n\n")
+            week = iso_week_label(local_date(utc_now(), ZONE))  # not UTC's: the team's
             for title, args, channel in FRIDAY:
+                if args[0] in ("digest", "leaderboard"):
+                    args = (*args, "--week", week)
                 print(f"══ {title}: tally {' '.join(args)}\n   → {_operator(env, *args)}")
                 for posted in slack.messages_in(channel):
                     print(textwrap.indent(as_read(posted, slack.user_name), "   │ "), end="\n\n")
