@@ -32,12 +32,13 @@ from bot.outbox_command import run as run_outbox
 from bot.server import TallyServer
 from bot.settings import Settings, SettingsError, load_settings
 from bot.web import wsgi_app
-from handlers.digest import digests_for_week
+from handlers.digest import current_week, digests_for_week
 from handlers.leaderboard import leaderboards_for_week
 from handlers.nudges import nudges_due
 from handlers.reminders import reminder_drafts
 from scoring.weeks import iso_week_label, parse_iso_week
 from storage.db import BACKGROUND_WAITS, DatabaseUnavailable, make_session_factory, open_database
+from storage.members import managers
 from storage.team_settings import every_team_settings
 
 
@@ -103,14 +104,23 @@ def _job(settings: Settings, what: str, drafts_for: DraftsFor) -> int:
 
 
 def _digest(settings: Settings, args: argparse.Namespace) -> int:
-    week = _week(args.week)
+    week = _week(args.week) if args.week is not None else None
     return _job(
         settings,
-        f"digests {week}",
+        f"digests {week or _managers_weeks(settings)}",
         lambda session, now: digests_for_week(
             session, settings.rules, week, now, settings.digest_chart
         ),
     )
+
+
+def _managers_weeks(settings: Settings) -> str:
+    """The weeks a digest with no --week is of: each manager's own, in their zone."""
+    sessions = make_session_factory(open_database(settings.database_url, waits=BACKGROUND_WAITS))
+    now = utc_now()
+    with sessions() as session:
+        weeks = {current_week(manager, now) for manager in managers(session)}
+    return ", ".join(sorted(weeks)) or iso_week_label(now.date())
 
 
 def _teams_with_a_board(settings: Settings) -> bool:
@@ -320,8 +330,12 @@ def build_parser() -> argparse.ArgumentParser:
             epilog=_epilog(settings),
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-    for name in ("digest", "leaderboard"):
-        parsers[name].add_argument("--week", help="ISO week like 2026-W48 (default: this week)")
+    parsers["digest"].add_argument(
+        "--week", help="ISO week like 2026-W48 (default: each manager's week now, in their zone)"
+    )
+    parsers["leaderboard"].add_argument(
+        "--week", help="ISO week like 2026-W48 (default: this week)"
+    )
     parsers["leaderboard"].add_argument(
         "--channel", action="append", help="channel ID (repeatable)"
     )

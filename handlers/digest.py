@@ -25,7 +25,14 @@ from scoring.rules import ScoringRules
 from scoring.schedule import Slot, due_weekly, monday_noon_after
 from scoring.tally import WeekTally, progress_bar, tally_week
 from scoring.trend import sparkline
-from scoring.weeks import goal_applies, iso_week_label, onboarding_week, parse_iso_week, zone
+from scoring.weeks import (
+    goal_applies,
+    iso_week_label,
+    local_date,
+    onboarding_week,
+    parse_iso_week,
+    zone,
+)
 from storage.digest_rows import (
     Rep,
     chunk_days_off,
@@ -415,10 +422,17 @@ def due_digests(
 
 
 def digests_for_week(
-    session: Session, rules: ScoringRules, week: str, now: datetime, charts: bool = False
+    session: Session, rules: ScoringRules, week: str | None, now: datetime, charts: bool = False
 ) -> Iterator[Draft]:
-    """Every manager's digest for `week`, for the operator command (drafted as it enqueues)."""
-    return build_digests(session, rules, [(m, week) for m in managers(session)], now, charts)
+    """Every manager's digest for `week`, or with None for the week each is in `now` in their
+    own zone (UTC's would be next week's, empty, for New York on a Sunday evening), for the
+    operator command (drafted as it enqueues)."""
+    wanted = [(m, week or current_week(m, now)) for m in managers(session)]
+    return build_digests(session, rules, wanted, now, charts)
+
+
+def current_week(manager: Member, now: datetime) -> str:
+    return iso_week_label(local_date(now, manager.tz))
 
 
 def redraft_changed(sessions: sessionmaker[Session], rules: ScoringRules, now: datetime) -> int:

@@ -5,7 +5,7 @@ from decimal import Decimal
 
 from bot.fakeslack.block_kit import block_kit_problem
 from bot.fakeslack.readable import as_read
-from handlers.digest import digest_draft
+from handlers.digest import digest_draft, digests_for_week
 from scoring.catalog import DEFAULT_CATALOG
 from scoring.plans import parse_cadence
 from scoring.rules import ScoringRules
@@ -203,3 +203,24 @@ def test_a_big_teams_digest_stays_within_slacks_blocks(session_factory) -> None:
     seen = as_read({"blocks": draft.blocks}, lambda user_id: user_id.lower())
     assert all(f"@{rep_id.lower()}" in seen for rep_id in reps)
     assert "Team total:" in seen
+
+
+def test_with_no_week_each_manager_gets_the_week_they_are_in(session_factory) -> None:
+    """`tally digest` run on a Sunday evening in New York (Monday in UTC) drafted next week's,
+    empty digest for New York's managers: the week was UTC's."""
+    sunday_evening = datetime(2026, 11, 30, 2, 0, tzinfo=UTC)  # Sun 29 Nov, 21:00 in New York
+    seed = Seeder(session_factory)
+    for user_id, tz in (("U0MONA", NEW_YORK), ("U0RITA", NEW_YORK), ("U0LARS", "UTC")):
+        seed.person(user_id, tz, sunday_evening)
+    seed.person("U0LENA", "UTC", sunday_evening)
+    seed.team("U0MONA", ["U0RITA"], None, sunday_evening)
+    seed.team("U0LARS", ["U0LENA"], None, sunday_evening)
+    seed.log("U0RITA", "demo_self_led", 1, sunday_evening - timedelta(hours=1), tz=NEW_YORK)
+
+    with session_factory() as session:
+        drafts = {d.recipient: d for d in digests_for_week(session, RULES, None, sunday_evening)}
+
+    assert (drafts["U0MONA"].period, drafts["U0LARS"].period) == ("2026-W48", "2026-W49")
+    assert "@u0rita — 25 / 500 pts" in as_read(
+        {"blocks": drafts["U0MONA"].blocks}, lambda user_id: user_id.lower()
+    ).replace("*", "")
