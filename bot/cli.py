@@ -32,11 +32,11 @@ from bot.outbox_command import run as run_outbox
 from bot.server import TallyServer
 from bot.settings import Settings, SettingsError, load_settings
 from bot.web import wsgi_app
-from handlers.digest import current_week, digests_for_week
+from handlers.digest import digests_for_week
 from handlers.leaderboard import leaderboards_for_week
 from handlers.nudges import nudges_due
 from handlers.reminders import reminder_drafts
-from scoring.weeks import iso_week_label, parse_iso_week
+from scoring.weeks import iso_week_label, parse_iso_week, week_at
 from storage.db import BACKGROUND_WAITS, DatabaseUnavailable, make_session_factory, open_database
 from storage.members import managers
 from storage.team_settings import every_team_settings
@@ -119,7 +119,7 @@ def _managers_weeks(settings: Settings) -> str:
     sessions = make_session_factory(open_database(settings.database_url, waits=BACKGROUND_WAITS))
     now = utc_now()
     with sessions() as session:
-        weeks = {current_week(manager, now) for manager in managers(session)}
+        weeks = {week_at(now, manager.tz) for manager in managers(session)}
     return ", ".join(sorted(weeks)) or iso_week_label(now.date())
 
 

@@ -171,7 +171,8 @@ def run_demo(out: Path) -> int:
         print(f"Tally demo: real server, SQLite at {database}, fake Slack at {slack.url}\n")
         with serving(env) as url:
             client = SignedSlack(url + SLACK_PATH, secret, team_id=slack.team_id, slack=slack)
-            for user_id, command, text in _script(local_date(utc_now(), ZONE)):
+            today = local_date(utc_now(), ZONE)  # the team's day, and below its week
+            for user_id, command, text in _script(today):
                 if command == ACCEPT:
                     answer = _accept_invitation(slack, client, user_id)
                     print(f"── {PEOPLE[user_id][1]} clicks: Accept")
@@ -190,10 +191,9 @@ def run_demo(out: Path) -> int:
             print("── #wins, where closed deals are cheered (an undone one is taken back):")
             for posted in slack.messages_in(WINS):
                 print(textwrap.indent(as_read(posted, slack.user_name), "   │ "), end="\n\n")
-            week = iso_week_label(local_date(utc_now(), ZONE))  # not UTC's: the team's
             for title, args, channel in FRIDAY:
-                if args[0] in ("digest", "leaderboard"):
-                    args = (*args, "--week", week)
+                if args[0] in ("digest", "leaderboard"):  # the week the script played
+                    args = (*args, "--week", iso_week_label(today))
                 print(f"══ {title}: tally {' '.join(args)}\n   → {_operator(env, *args)}")
                 for posted in slack.messages_in(channel):
                     print(textwrap.indent(as_read(posted, slack.user_name), "   │ "), end="\n\n")

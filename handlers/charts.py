@@ -13,7 +13,7 @@ from handlers.people import member_with_profile, mentioned_people, parse_mention
 from handlers.render import say
 from handlers.slack_text import to_plain
 from scoring.chart_data import CHART_WEEKS, RepBar, WeekBar, chart_weeks, rep_series, team_bars
-from scoring.weeks import iso_week_label, local_date
+from scoring.weeks import local_date, week_at
 from storage.members import team_of
 from storage.models import Member
 
@@ -74,7 +74,7 @@ def rep_chart(deps: Deps, client: WebClient, caller: Member, rep: Member) -> str
 
 def team_chart(deps: Deps, client: WebClient, manager: Member) -> str:
     """The manager's reps in the manager's week, the one `/tally team` is headed with."""
-    week = iso_week_label(local_date(deps.clock(), manager.tz))
+    week = week_at(deps.clock(), manager.tz)
     with deps.reads() as session:
         reps = team_of(session, manager.team_id, manager.user_id)
         if not reps:

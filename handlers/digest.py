@@ -28,9 +28,9 @@ from scoring.trend import sparkline
 from scoring.weeks import (
     goal_applies,
     iso_week_label,
-    local_date,
     onboarding_week,
     parse_iso_week,
+    week_at,
     zone,
 )
 from storage.digest_rows import (
@@ -427,12 +427,8 @@ def digests_for_week(
     """Every manager's digest for `week`, or with None for the week each is in `now` in their
     own zone (UTC's would be next week's, empty, for New York on a Sunday evening), for the
     operator command (drafted as it enqueues)."""
-    wanted = [(m, week or current_week(m, now)) for m in managers(session)]
+    wanted = [(m, week or week_at(now, m.tz)) for m in managers(session)]
     return build_digests(session, rules, wanted, now, charts)
-
-
-def current_week(manager: Member, now: datetime) -> str:
-    return iso_week_label(local_date(now, manager.tz))
 
 
 def redraft_changed(sessions: sessionmaker[Session], rules: ScoringRules, now: datetime) -> int:

@@ -20,6 +20,7 @@ from scoring.weeks import (
     moment_in_week,
     onboarding_week,
     parse_iso_week,
+    week_at,
     week_start,
     zone,
 )
@@ -140,7 +141,7 @@ def workdays(week: str) -> tuple[date, date]:
 
 def report_weeks(member: Member, now: datetime) -> list[str]:
     """The weeks a current-week report reads: the member's week, then the mix weeks before it."""
-    week = iso_week_label(local_date(now, member.tz))
+    week = week_at(now, member.tz)
     return [week, *_weeks_before(week)]
 
 
@@ -202,7 +203,7 @@ def team_reports(
     """
     by_week: dict[str, list[Member]] = {}
     for member in members:
-        by_week.setdefault(week or iso_week_label(local_date(now, member.tz)), []).append(member)
+        by_week.setdefault(week or week_at(now, member.tz), []).append(member)
     reports = []
     for label, group in by_week.items():
         monday = parse_iso_week(label)

@@ -25,7 +25,7 @@ from handlers.tally_text import Ask, closest_commands, route_tally
 from handlers.team_changes import add_reps, remove_reps
 from handlers.time_off import answer_away
 from scoring.periods import THIS_MONTH, PeriodError, parse_period
-from scoring.weeks import iso_week_label, local_date
+from scoring.weeks import iso_week_label, local_date, week_at
 from storage.members import Switch, set_switch, team_of
 from storage.models import Member
 
@@ -156,7 +156,7 @@ def switch(deps: Deps, member: Member, toggle: Toggle, rest: str) -> str:
 def team_week(deps: Deps, manager: Member) -> str:
     """Every rep in the manager's week, the one the view is headed with, whatever their zone."""
     now = deps.clock()
-    week = iso_week_label(local_date(now, manager.tz))
+    week = week_at(now, manager.tz)
     with deps.reads() as session:
         reps = team_of(session, manager.team_id, manager.user_id)
         rules = deps.rules_in(session, manager.team_id)

@@ -27,6 +27,11 @@ def local_date(moment: datetime, tz_name: str) -> date:
     return _aware(moment).astimezone(zone(tz_name)).date()
 
 
+def week_at(moment: datetime, tz_name: str) -> str:
+    """The ISO week someone in `tz_name` is in at `moment`: theirs, not UTC's."""
+    return iso_week_label(local_date(moment, tz_name))
+
+
 def week_start(day: date) -> date:
     """The Monday of `day`'s week."""
     return day - timedelta(days=day.weekday())
