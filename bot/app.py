@@ -14,10 +14,11 @@ from slack_sdk import WebClient
 from sqlalchemy import Engine
 
 from bot.delivery import Deliverer
+from bot.installations import BotTokens, InstallationStore, OAuthMode, TokenFor, fixed_token
 from bot.settings import Settings
 from handlers import register_listeners
 from handlers.chart_links import HomeCharts
-from handlers.deps import Deps
+from handlers.deps import Deps, no_installations
 from scoring.team_settings import SCHEDULED
 from storage.db import make_session_factory
 
@@ -29,8 +30,26 @@ def utc_now() -> datetime:
 
 
 def web_client(settings: Settings) -> WebClient:
-    """Every Web API call of every process goes to SLACK_API_URL."""
-    return WebClient(token=settings.slack_bot_token, base_url=settings.slack_api_url)
+    """Every Web API call of every process goes to SLACK_API_URL; in OAuth mode the client
+    carries no token of its own (each call gets its workspace's)."""
+    return WebClient(token=settings.slack_bot_token or None, base_url=settings.slack_api_url)
+
+
+def bot_tokens(settings: Settings, engine: Engine) -> TokenFor:
+    """Where each workspace's token comes from: SLACK_BOT_TOKEN, or its installation."""
+    if settings.oauth is None:
+        return fixed_token(settings.slack_bot_token)
+    store = InstallationStore(settings.oauth, engine)
+    return BotTokens(store, settings.oauth, web_client(settings))
+
+
+def deliverer_for(
+    settings: Settings, engine: Engine, clock: Callable[[], datetime] = utc_now
+) -> Deliverer:
+    """The outbox's sender every process builds: each workspace's messages with its token."""
+    sessions = make_session_factory(engine)
+    tokens = None if settings.oauth is None else bot_tokens(settings, engine)
+    return Deliverer(sessions, web_client(settings), clock, tokens=tokens)
 
 
 def background(workers: int = 4) -> Callable[[Callable[[], None]], None]:
@@ -70,7 +89,9 @@ def create_app(
 ) -> App:
     sessions = make_session_factory(engine)
     defer = background()
-    deliverer = Deliverer(sessions, web_client(settings), clock)
+    deliverer = deliverer_for(settings, engine, clock)
+    client = web_client(settings)
+    oauth = OAuthMode(settings.oauth, engine, client) if settings.oauth else None
 
     def send_now(keys: Collection[tuple[str, str]]) -> None:
         """After the reply, so Slack never waits on it; what fails, the clock retries."""
@@ -93,6 +114,7 @@ def create_app(
             if settings.public_url
             else None
         ),
+        forget_installation=oauth.forget if oauth else no_installations,
     )
     # Listeners answer in the request's own thread and hand slow work to `defer`: no thread
     # hop and no polling for the ack on the hot path.
@@ -101,8 +123,9 @@ def create_app(
     # them, so Bolt's own second check is off; Tally has no workflow functions to give tokens.
     app = _WithDeps(
         deps,
-        client=web_client(settings),
+        client=client,
         signing_secret=settings.slack_signing_secret,
+        **(oauth.bolt_options(settings.public_url) if oauth else {}),
         token_verification_enabled=verify_token,
         request_verification_enabled=False,
         attaching_function_token_enabled=False,

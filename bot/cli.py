@@ -13,9 +13,8 @@ from pathlib import Path
 
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 
-from bot.app import create_app, utc_now, web_client
+from bot.app import create_app, deliverer_for, utc_now
 from bot.clock import run_clock, wait_for_database
-from bot.delivery import Deliverer
 from bot.demo import run_demo
 from bot.export_command import SETTINGS as EXPORT_SETTINGS
 from bot.export_command import add_arguments as add_export_arguments
@@ -23,6 +22,9 @@ from bot.export_command import run as run_export
 from bot.forget_command import SETTINGS as FORGET_SETTINGS
 from bot.forget_command import add_arguments as add_forget_arguments
 from bot.forget_command import run as run_forget
+from bot.forget_workspace_command import SETTINGS as FORGET_WORKSPACE_SETTINGS
+from bot.forget_workspace_command import add_arguments as add_forget_workspace_arguments
+from bot.forget_workspace_command import run as run_forget_workspace
 from bot.import_command import SETTINGS as IMPORT_SETTINGS
 from bot.import_command import add_arguments as add_import_arguments
 from bot.import_command import run as run_import
@@ -53,6 +55,11 @@ def _serve(settings: Settings, _args: argparse.Namespace) -> int:
 def _socket(settings: Settings, _args: argparse.Namespace) -> int:
     if not settings.slack_app_token:
         raise SettingsError("SLACK_APP_TOKEN is not set: Socket Mode needs an app-level token.")
+    if settings.oauth is not None:
+        raise SettingsError(
+            "Socket Mode serves one workspace: set SLACK_BOT_TOKEN instead of SLACK_CLIENT_ID "
+            "and SLACK_CLIENT_SECRET, or run `tally serve` for OAuth installs."
+        )
     engine = open_database(settings.database_url)
     SocketModeHandler(create_app(settings, engine), settings.slack_app_token).start()
     return 0
@@ -61,7 +68,7 @@ def _socket(settings: Settings, _args: argparse.Namespace) -> int:
 def _clock(settings: Settings, _args: argparse.Namespace) -> int:
     engine = wait_for_database(settings.database_url)
     sessions = make_session_factory(engine)
-    run_clock(settings, sessions, Deliverer(sessions, web_client(settings), utc_now), utc_now)
+    run_clock(settings, sessions, deliverer_for(settings, engine), utc_now)
     return 0
 
 
@@ -95,7 +102,7 @@ def _as_of(raw: str | None) -> date | None:
 def _job(settings: Settings, what: str, drafts_for: DraftsFor) -> int:
     engine = open_database(settings.database_url, waits=BACKGROUND_WAITS)
     sessions = make_session_factory(engine)
-    deliverer = Deliverer(sessions, web_client(settings), utc_now)
+    deliverer = deliverer_for(settings, engine)
     summary = run_job(sessions, deliverer, drafts_for, utc_now())
     for problem in summary.problems:
         print(f"  {problem}", file=sys.stderr)
@@ -188,12 +195,21 @@ COMMANDS = {
     "outbox": run_outbox,
 }
 # Commands that need no Slack settings: they only read and write the database.
-DATABASE_ONLY = {"export": run_export, "forget": run_forget, "import": run_import}
+DATABASE_ONLY = {
+    "export": run_export,
+    "forget": run_forget,
+    "forget-workspace": run_forget_workspace,
+    "import": run_import,
+}
 
 
 # What each setting means, for `--help`; README's settings table says more.
 SETTINGS = {
-    "SLACK_BOT_TOKEN": "bot token xoxb-… (required)",
+    "SLACK_BOT_TOKEN": "bot token xoxb-… (one workspace; or the OAuth pair below)",
+    "SLACK_CLIENT_ID": "app's client ID: OAuth install in many workspaces",
+    "SLACK_CLIENT_SECRET": "app's client secret (with SLACK_CLIENT_ID)",
+    "SLACK_SCOPES": "bot scopes an OAuth install asks for (default: the manifest's)",
+    "TALLY_SECRET_KEY": "Fernet key(s) sealing installed tokens at rest (OAuth mode)",
     "SLACK_SIGNING_SECRET": "signing secret (required)",
     "SLACK_APP_TOKEN": "app-level token xapp-… (required)",
     "SLACK_API_URL": "Slack Web API base URL (default https://slack.com/api/)",
@@ -207,15 +223,20 @@ SETTINGS = {
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR (default: quiet)",
 }
 _SLACK = ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL"]
-_OPERATOR = [*_SLACK, "DATABASE_URL", "TALLY_CONFIG", "LOG_LEVEL"]
+_OAUTH = ["SLACK_CLIENT_ID", "SLACK_CLIENT_SECRET", "TALLY_SECRET_KEY"]
+_OPERATOR = [*_SLACK, *_OAUTH, "DATABASE_URL", "TALLY_CONFIG", "LOG_LEVEL"]
 # (name, one-line help, what it does, settings it reads)
 _COMMANDS = [
     (
         "serve",
         "run the HTTP server for Slack's request URL",
-        "Serve Slack's requests on 0.0.0.0:PORT with gunicorn; migrates the database first.",
+        "Serve Slack's requests on 0.0.0.0:PORT with gunicorn; migrates the database first. "
+        "With SLACK_CLIENT_ID and SLACK_CLIENT_SECRET instead of SLACK_BOT_TOKEN it also serves "
+        "/slack/install and /slack/oauth_redirect, for installs in any number of workspaces.",
         [
             *_SLACK,
+            *_OAUTH,
+            "SLACK_SCOPES",
             "DATABASE_URL",
             "PORT",
             "WEB_CONCURRENCY",
@@ -236,7 +257,7 @@ _COMMANDS = [
         "send digests, leaderboards, reminders and nudges on time",
         "Every TALLY_TICK_SECONDS, send what the schedule says is due (in working hours of each "
         "recipient's zone) and edit sent digests for late entries. Runs until SIGTERM.",
-        [*_SLACK, "DATABASE_URL", "TALLY_CONFIG", "TALLY_TICK_SECONDS", "LOG_LEVEL"],
+        [*_SLACK, *_OAUTH, "DATABASE_URL", "TALLY_CONFIG", "TALLY_TICK_SECONDS", "LOG_LEVEL"],
     ),
     (
         "digest",
@@ -292,6 +313,15 @@ _COMMANDS = [
         FORGET_SETTINGS,
     ),
     (
+        "forget-workspace",
+        "erase an uninstalled workspace's data (admins)",
+        "Remove every row Tally holds for one workspace (team ID T…): entries, people, plans, "
+        "messages, settings. Uninstalling keeps them, so a reinstall carries on; this does not. "
+        "Refuses while the workspace still has Tally installed; shows what goes and asks first "
+        "(--yes skips the question).",
+        FORGET_WORKSPACE_SETTINGS,
+    ),
+    (
         "import",
         "bring an old sheet or an export into Tally",
         "Read FILE (.xlsx or .csv) in the shape `tally export` writes — a row per rep per ISO "
@@ -342,6 +372,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_outbox_arguments(parsers["outbox"], common, _epilog(_OPERATOR))
     add_export_arguments(parsers["export"])
     add_forget_arguments(parsers["forget"])
+    add_forget_workspace_arguments(parsers["forget-workspace"])
     add_import_arguments(parsers["import"])
     for name in ("reminders", "nudges"):
         parsers[name].add_argument(

@@ -25,6 +25,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web import SlackResponse
 from sqlalchemy.orm import Session, sessionmaker
 
+from bot.installations import TokenFor
 from bot.rate_limits import ONE_PER_SECOND, TIER_3, RateLimiter
 from handlers.digest_chart import KIND as CHART_KIND
 from handlers.digest_chart import draw, filename_of
@@ -105,6 +106,13 @@ class _Refused(Exception):
     def __init__(self, code: str):
         super().__init__(code)
         self.code = code
+
+
+class _NotInstalled(Exception):
+    """The workspace has no installation (OAuth mode): nothing can reach it until it has."""
+
+
+NOT_INSTALLED = "Tally is not installed in this workspace (it was uninstalled, or never added)"
 
 
 class _Misconfigured(Exception):
@@ -287,9 +295,14 @@ class Deliverer:
         max_tries: int = 5,
         batch: int = 10,
         give_up_after: int = GIVE_UP_AFTER,
+        tokens: TokenFor | None = None,
     ):
+        """`tokens` gives each workspace's bot token (OAuth mode); without it every message
+        goes out with `client`'s."""
         self._sessions = sessions
         self._client = _without_retry_handlers(client)
+        self._tokens = tokens
+        self._clients: dict[str, WebClient] = {}
         self._clock = clock
         self._sleep = sleep
         self._lease = lease
@@ -300,14 +313,14 @@ class Deliverer:
         paced = {"sleep": sleep, "monotonic": monotonic}
         self._per_channel = RateLimiter(ONE_PER_SECOND, **paced)
         # slack_sdk's typed methods encode each one as Slack accepts it (JSON or form).
-        self._methods: dict[str, Callable[..., SlackResponse]] = {
-            "chat.postMessage": self._client.chat_postMessage,
-            "chat.update": self._client.chat_update,
-            "chat.delete": self._client.chat_delete,
-            "files.upload_v2": self._client.files_upload_v2,
-            "files.list": self._client.files_list,
-            "conversations.open": self._client.conversations_open,
-            "conversations.history": self._client.conversations_history,
+        self._methods: dict[str, Callable[[WebClient], Callable[..., SlackResponse]]] = {
+            "chat.postMessage": lambda c: c.chat_postMessage,
+            "chat.update": lambda c: c.chat_update,
+            "chat.delete": lambda c: c.chat_delete,
+            "files.upload_v2": lambda c: c.files_upload_v2,
+            "files.list": lambda c: c.files_list,
+            "conversations.open": lambda c: c.conversations_open,
+            "conversations.history": lambda c: c.conversations_history,
         }
         self._per_method = {
             method: RateLimiter(TIER_3, **paced)
@@ -407,6 +420,9 @@ class Deliverer:
                 return
             except _Misconfigured as error:
                 self._fail(job, report, f"Slack refused Tally: {error}", RETRY_PERMANENT)
+                return
+            except _NotInstalled:
+                self._abandon(job, report, NOT_INSTALLED)
                 return
             except _Transient as error:
                 if tries >= self._max_tries:
@@ -600,7 +616,9 @@ class Deliverer:
             )
             self._fail(job, report, error, RETRY_PERMANENT, refused=True)
             return
-        error = f"Slack refused it {refusals} times: {code}"
+        self._abandon(job, report, f"Slack refused it {refusals} times: {code}")
+
+    def _abandon(self, job: _Job, report: DeliveryReport, error: str) -> None:
         with self._sessions.begin() as session:
             mark_abandoned(session, job.id, error)
         line = f"{job.describe()}: {error}"
@@ -612,10 +630,11 @@ class Deliverer:
     def _call(self, job: _Job, leases: _Leases, method: str, **args: Any) -> dict[str, Any]:
         """One Web API call for `job`, on a lease still ours; a 429 waits out Retry-After and
         repeats (Slack did nothing)."""
+        send = self._methods[method](self._client_for(job.team_id))
         for _ in range(self._max_tries):
             leases.keep(job, before_write=method in WRITES)
             try:
-                answer = self._methods[method](**_without_none(args))
+                answer = send(**_without_none(args))
                 return dict(answer.data) if isinstance(answer.data, dict) else {}
             except SlackApiError as error:
                 status = error.response.status_code
@@ -630,6 +649,22 @@ class Deliverer:
                 # Slack, so the next try looks in history before posting again.
                 raise _Transient(self._network_failure(method, error)) from error
         raise _Transient(f"{method} still rate-limited after {self._max_tries} waits")
+
+    def _client_for(self, team_id: str) -> WebClient:
+        """The client carrying `team_id`'s own token, asked for on every call: a token
+        rotated or revoked since the last one is never used."""
+        if self._tokens is None:
+            return self._client
+        token = self._tokens(team_id)
+        if token is None:
+            raise _NotInstalled(team_id)
+        if token not in self._clients:
+            if len(self._clients) > 1000:
+                self._clients.clear()  # rotated tokens pile up; a copy costs microseconds
+            private = copy.copy(self._client)
+            private.token = token
+            self._clients[token] = private
+        return self._clients[token]
 
     def _network_failure(self, method: str, error: OSError) -> str:
         reason = error.reason if isinstance(error, URLError) else error

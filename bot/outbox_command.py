@@ -11,10 +11,10 @@ import textwrap
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.app import utc_now, web_client
-from bot.delivery import Deliverer
+from bot.app import deliverer_for, utc_now
 from bot.jobs import JobSummary, deliver_now
 from bot.settings import Settings, SettingsError
 from scoring.weeks import iso_week_label, parse_iso_week
@@ -72,7 +72,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     engine = open_database(settings.database_url, waits=BACKGROUND_WAITS)
     sessions = make_session_factory(engine)
     if args.outbox_action == "retry":
-        return _retry(settings, sessions, args.key.strip(), args.team)
+        return _retry(settings, engine, args.key.strip(), args.team)
     return _list(sessions, args.status, periods)
 
 
@@ -153,8 +153,9 @@ def _utc(moment: datetime) -> str:
 # --- retry ----------------------------------------------------------------------------------
 
 
-def _retry(settings: Settings, sessions: sessionmaker[Session], key: str, team: str | None) -> int:
+def _retry(settings: Settings, engine: Engine, key: str, team: str | None) -> int:
     now = utc_now()
+    sessions = make_session_factory(engine)
     with sessions.begin() as session:
         found = messages_with_key(session, key, team)
         where = f" of team {team}" if team else ""
@@ -178,7 +179,7 @@ def _retry(settings: Settings, sessions: sessionmaker[Session], key: str, team: 
             return 0
         make_due(session, message.id, now)
         target = (message.team_id, message.key)
-    deliverer = Deliverer(sessions, web_client(settings), utc_now)
+    deliverer = deliverer_for(settings, engine)
     summary = deliver_now(sessions, deliverer, [target], JobSummary())
     for problem in summary.problems:
         print(f"  {problem}", file=sys.stderr)

@@ -9,12 +9,27 @@ from dataclasses import dataclass
 from datetime import time
 from pathlib import Path
 
+from cryptography.fernet import Fernet
+
 from scoring.catalog import DEFAULT_CATALOG, catalog_from_config
 from scoring.rules import ScoringRules
 from scoring.schedule import Slot, parse_slot
 from scoring.weeks import zone
 
 DEFAULT_API_URL = "https://slack.com/api/"
+# The manifest's bot scopes (tests/bot/test_manifest.py holds them equal): what an OAuth
+# install asks a workspace for unless SLACK_SCOPES says otherwise.
+DEFAULT_SCOPES = (
+    "commands",
+    "chat:write",
+    "users:read",
+    "im:write",
+    "files:write",
+    "im:history",
+    "channels:history",
+    "groups:history",
+)
+_SCOPE = re.compile(r"[a-z]+(?:[.:][a-z_]+)*")
 DEFAULT_DATABASE_URL = "sqlite:///tally.db"
 
 
@@ -40,8 +55,19 @@ class SettingsError(ValueError):
 
 
 @dataclass(frozen=True)
+class OAuth:
+    """Multi-workspace install (Slack's OAuth v2): each workspace's token comes from its
+    installation, not from SLACK_BOT_TOKEN."""
+
+    client_id: str
+    client_secret: str
+    scopes: tuple[str, ...]
+    secret_keys: tuple[str, ...]  # TALLY_SECRET_KEY's Fernet keys, newest first; () = plain
+
+
+@dataclass(frozen=True)
 class Settings:
-    slack_bot_token: str
+    slack_bot_token: str  # "" in OAuth mode
     slack_signing_secret: str
     slack_app_token: str | None
     slack_api_url: str
@@ -58,18 +84,21 @@ class Settings:
     team_channels: Mapping[str, str]  # a manager's user id -> their team's board channel
     digest_chart: bool
     public_url: str | None  # where Slack reaches `tally serve` for images (App Home's chart)
+    oauth: OAuth | None = None
 
 
 def load_settings(env: Mapping[str, str], *, slack: bool = True) -> Settings:
     """Read every setting; `slack=False` is for commands that only touch the database."""
     token = env.get("SLACK_BOT_TOKEN", "").strip()
     secret = env.get("SLACK_SIGNING_SECRET", "").strip()
+    oauth = _oauth(env, token)
     if slack:
-        if not token:
+        if oauth is None and not token:
             raise SettingsError(
-                "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…)."
+                "SLACK_BOT_TOKEN is not set: copy the Bot User OAuth Token (xoxb-…), or set "
+                "SLACK_CLIENT_ID and SLACK_CLIENT_SECRET to install Tally in many workspaces."
             )
-        if not token.startswith("xoxb-"):
+        if oauth is None and not token.startswith("xoxb-"):
             raise SettingsError("SLACK_BOT_TOKEN must be a bot token starting with 'xoxb-'.")
         if not secret:
             raise SettingsError("SLACK_SIGNING_SECRET is not set: copy it from Basic Information.")
@@ -103,7 +132,50 @@ def load_settings(env: Mapping[str, str], *, slack: bool = True) -> Settings:
         team_channels=config.team_channels,
         digest_chart=config.digest_chart,
         public_url=_public_url(env.get("TALLY_PUBLIC_URL", "").strip()),
+        oauth=oauth,
     )
+
+
+def _oauth(env: Mapping[str, str], token: str) -> OAuth | None:
+    """OAuth mode's settings when SLACK_CLIENT_ID or SLACK_CLIENT_SECRET is set, else None."""
+    client_id = env.get("SLACK_CLIENT_ID", "").strip()
+    client_secret = env.get("SLACK_CLIENT_SECRET", "").strip()
+    if not client_id and not client_secret:
+        return None
+    if not client_id or not client_secret:
+        missing = "SLACK_CLIENT_SECRET" if client_id else "SLACK_CLIENT_ID"
+        raise SettingsError(
+            f"{missing} is not set: OAuth install needs both, from the app's Basic Information."
+        )
+    if token:
+        raise SettingsError(
+            "Set SLACK_BOT_TOKEN (one workspace) or SLACK_CLIENT_ID and SLACK_CLIENT_SECRET "
+            "(installed by OAuth in many), not both."
+        )
+    raw_scopes = env.get("SLACK_SCOPES", "").strip()
+    scopes = tuple(s.strip() for s in raw_scopes.split(",") if s.strip()) or DEFAULT_SCOPES
+    if bad := [scope for scope in scopes if not _SCOPE.fullmatch(scope)]:
+        raise SettingsError(
+            f"SLACK_SCOPES has {bad[0]!r}, which isn't a scope: give names like "
+            "chat:write,commands separated by commas."
+        )
+    return OAuth(client_id, client_secret, scopes, _secret_keys(env))
+
+
+def _secret_keys(env: Mapping[str, str]) -> tuple[str, ...]:
+    """TALLY_SECRET_KEY: Fernet keys, comma-separated, the newest first (older ones only open
+    tokens sealed before a key change)."""
+    keys = tuple(k.strip() for k in env.get("TALLY_SECRET_KEY", "").split(",") if k.strip())
+    for key in keys:
+        try:
+            Fernet(key)
+        except (ValueError, TypeError):
+            raise SettingsError(
+                "TALLY_SECRET_KEY must be Fernet keys (32 url-safe base64 bytes each); make one "
+                'with: python -c "from cryptography.fernet import Fernet; '
+                'print(Fernet.generate_key().decode())"'
+            ) from None
+    return keys
 
 
 def serving_defaults(database_url: str) -> tuple[str, str]:

@@ -12,6 +12,7 @@ from slack_bolt import App
 from sqlalchemy import Engine
 
 from bot.edge import ServedTeam, SlackEdge
+from bot.install_pages import install_pages
 from handlers.chart_links import PATH as CHART_PATH
 from handlers.chart_links import signature
 from handlers.home_chart import home_chart_png
@@ -26,7 +27,10 @@ def wsgi_app(
 ) -> Callable[..., Iterable[bytes]]:
     """Slack's requests pass the edge (size, signature, shape, workspace) before Bolt sees them.
     With `rules` (TALLY_CONFIG's), Home charts are served too."""
-    slack = SlackEdge(app, signing_secret, serves_team=ServedTeam(app.client).serves)
+    # OAuth mode serves every installed workspace: Bolt's authorize finds its installation.
+    serves = ServedTeam(app.client).serves if app.oauth_flow is None else _any_team
+    slack = SlackEdge(app, signing_secret, serves_team=serves)
+    installing = install_pages(app.oauth_flow) if app.oauth_flow is not None else None
     reads = make_session_factory(engine, read_only=True)
 
     def chart(environ: dict[str, Any]) -> bytes | None:
@@ -50,6 +54,10 @@ def wsgi_app(
             return [b"ok\n" if ok else b"database unavailable\n"]
         if path == SLACK_PATH and environ.get("REQUEST_METHOD") == "POST":
             return slack(environ, start_response)
+        asked = installing is not None and environ.get("REQUEST_METHOD") == "GET"
+        if asked and (page := installing(environ)) is not None:
+            start_response(page.status, page.get_headers())
+            return page.get_body()
         chart_asked = path.startswith(CHART_PATH) and environ.get("REQUEST_METHOD") == "GET"
         if chart_asked and (png := chart(environ)) is not None:
             start_response("200 OK", [("Content-Type", "image/png"), ("Cache-Control", "private")])
@@ -58,3 +66,7 @@ def wsgi_app(
         return [b"not found\n"]
 
     return serve
+
+
+def _any_team(_team_id: str) -> bool:
+    return True

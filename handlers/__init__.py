@@ -16,6 +16,7 @@ from handlers import (
     tally_command,
     team_invites,
     undo_action,
+    uninstalls,
 )
 
 
@@ -34,5 +35,6 @@ def register_listeners(app: App) -> None:
         home,
         rep_view,
         entry_edits,
+        uninstalls,
     ):
         surface.register(app)

@@ -23,6 +23,19 @@ def leave_to_clock(keys: Collection[tuple[str, str]]) -> None:
     """Queued messages wait for the clock's next tick."""
 
 
+def no_installations(_gone: Gone) -> None:
+    """Single-workspace mode: SLACK_BOT_TOKEN is not stored anywhere to delete."""
+
+
+@dataclass(frozen=True)
+class Gone:
+    """A workspace (or, org-wide, an Enterprise Grid org) that took Tally's bot token away."""
+
+    team_id: str | None
+    enterprise_id: str | None
+    org_wide: bool
+
+
 @dataclass(frozen=True)
 class Deps:
     """Session *factories*, never live sessions: deferred work runs on other threads."""
@@ -41,6 +54,8 @@ class Deps:
     leaderboard_channel: str | None = None
     celebrate_channel: str | None = None
     home_charts: HomeCharts | None = None  # None: no public URL, so the Home has no image
+    # Deletes the installation of a workspace that uninstalled Tally (OAuth mode).
+    forget_installation: Callable[[Gone], None] = no_installations
 
     @property
     def defaults(self) -> Defaults:

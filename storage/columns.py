@@ -1,10 +1,14 @@
 """Column types that behave the same on SQLite and PostgreSQL."""
 
+import logging
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from sqlalchemy import DateTime, Dialect, Numeric
+from cryptography.fernet import InvalidToken, MultiFernet
+from sqlalchemy import DateTime, Dialect, Numeric, String
 from sqlalchemy.types import TypeDecorator, TypeEngine
+
+log = logging.getLogger(__name__)
 
 CENTS = Decimal("0.01")
 MONEY_LIMIT = Decimal("1e12")  # NUMERIC(14, 2) holds 12 digits before the point
@@ -62,3 +66,40 @@ class Money(TypeDecorator[Decimal]):
 
     def process_result_value(self, value: object, dialect: Dialect) -> Decimal | None:
         return None if value is None else Decimal(str(value)).quantize(CENTS)
+
+
+SEALED_PREFIX = "gAAAAA"  # how every Fernet token begins (version byte 0x80, then a timestamp)
+
+
+class SealedText(TypeDecorator[str]):
+    """Text sealed with `sealer` on the way in and opened on the way out.
+
+    Text stored before a key was set (a plain token) reads as it is and is sealed the next time
+    it is written. Sealed text that this key can't open, or any sealed text when no key is set,
+    reads as None (logged), as if nothing were stored: the workspace must be installed again,
+    and nothing fails mid-request.
+    """
+
+    impl = String(400)
+    cache_ok = True
+
+    def __init__(self, sealer: MultiFernet | None) -> None:
+        super().__init__()
+        self.sealer = sealer
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None or self.sealer is None:
+            return value
+        return self.sealer.encrypt(value.encode()).decode()
+
+    def process_result_value(self, value: str | None, dialect: Dialect) -> str | None:
+        if value is None or not value.startswith(SEALED_PREFIX):
+            return value
+        if self.sealer is None:
+            log.error("a token is stored sealed but TALLY_SECRET_KEY is not set")
+            return None
+        try:
+            return self.sealer.decrypt(value.encode()).decode()
+        except InvalidToken:
+            log.error("a sealed token does not open with TALLY_SECRET_KEY")
+            return None

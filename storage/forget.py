@@ -11,10 +11,19 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import String, cast, delete, func, literal, or_, select, update
+from sqlalchemy import String, Table, cast, delete, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
-from storage.models import AccountPlan, Activity, Member, OutboxMessage, TeamInvite, TimeOff
+from storage.models import (
+    AccountPlan,
+    Activity,
+    Base,
+    Member,
+    OutboxMessage,
+    TeamInvite,
+    TimeOff,
+    slack_bots,
+)
 
 
 @dataclass(frozen=True)
@@ -129,3 +138,63 @@ def people_called(session: Session, who: str) -> list[tuple[str, str]]:
         ).tuples()
     )
     return sorted(found)
+
+
+# What a workspace's rows are called when `tally forget-workspace` lists them (one, many); a
+# table not named here (one added later) is listed by its own name, and forgotten all the same.
+ROW_NAMES = {
+    "activities": ("entry", "entries"),
+    "members": ("person", "people"),
+    "account_plans": ("account plan", "account plans"),
+    "outbox": ("message", "messages"),
+    "team_invites": ("team invitation", "team invitations"),
+    "time_off": ("day off", "days off"),
+    "team_settings": ("team's settings", "team's settings"),
+    "settings_changes": ("settings change", "settings changes"),
+    "slack_installations": ("installation", "installations"),
+    "slack_bots": ("installed bot", "installed bots"),
+}
+
+
+def _workspace_tables() -> list[Table]:
+    """Every table with a team_id, children before the tables they point to."""
+    return [t for t in reversed(Base.metadata.sorted_tables) if "team_id" in t.c]
+
+
+def workspace_rows(session: Session, team_id: str) -> dict[str, int]:
+    """How many rows each table holds for `team_id` (tables with none left out)."""
+    counts = {
+        table.name: int(
+            session.scalar(
+                select(func.count()).select_from(table).where(table.c.team_id == team_id)
+            )
+            or 0
+        )
+        for table in _workspace_tables()
+    }
+    return {name: count for name, count in counts.items() if count}
+
+
+def forget_workspace(session: Session, team_id: str) -> dict[str, int]:
+    """Delete every row of `team_id` from every table, in the caller's transaction."""
+    found = workspace_rows(session, team_id)
+    for table in _workspace_tables():
+        session.execute(delete(table).where(table.c.team_id == team_id))
+    return found
+
+
+def still_installed(session: Session, team_id: str) -> bool:
+    """Whether an OAuth installation still holds a bot token for `team_id`."""
+    query = select(slack_bots.c.id).where(
+        slack_bots.c.team_id == team_id, slack_bots.c.bot_token.is_not(None)
+    )
+    return session.execute(query.limit(1)).first() is not None
+
+
+def describe_rows(counts: dict[str, int]) -> str:
+    """'1,204 entries, 12 people, 3 messages' — or 'nothing'."""
+    parts = []
+    for name, count in counts.items():
+        one, many = ROW_NAMES.get(name, (name, name))
+        parts.append(f"{count:,} {one if count == 1 else many}")
+    return ", ".join(parts) or "nothing"

@@ -1,11 +1,27 @@
-"""Tables for members and their logged activities; every row carries its Slack team_id."""
+"""Tables for members and their logged activities; every row carries its Slack team_id.
+
+The three `slack_*` tables are slack-sdk's installation and OAuth state stores' own (see
+bot/installations.py), declared here so migrations and the models describe one schema."""
 
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from sqlalchemy import Index, MetaData, String, Text, UniqueConstraint, true
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    true,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
 
 from storage.columns import Money, UTCDateTime
 
@@ -222,3 +238,107 @@ class SettingsChange(Base):
     was: Mapped[str] = mapped_column(Text)
     now: Mapped[str] = mapped_column(Text)
     changed_at: Mapped[datetime]
+
+
+class ApiKey(Base):
+    """A key a workspace's admin made for the activity API (a CRM, Zapier, a dialer).
+
+    Only the SHA-256 of the secret is kept: the key is shown once, when it is made. `prefix`
+    (its first characters) is what lists and revocations name it by.
+    """
+
+    __tablename__ = "api_keys"
+    __table_args__ = (UniqueConstraint("secret_hash"), Index(None, "team_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SLACK_ID)
+    name: Mapped[str] = mapped_column(String(80))
+    prefix: Mapped[str] = mapped_column(String(16))
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    receipts: Mapped[bool] = mapped_column(default=True)  # DM each rep the /log receipt
+    created_by: Mapped[str] = mapped_column(SLACK_ID)
+    created_at: Mapped[datetime]
+    revoked_by: Mapped[str | None] = mapped_column(SLACK_ID)
+    revoked_at: Mapped[datetime | None]
+
+
+# Wider than slack-sdk's String(200): with TALLY_SECRET_KEY they hold Fernet text (migration 0013).
+TOKEN = String(400)
+
+
+def slack_store_tables(
+    metadata: MetaData, token: TypeEngine[str] = TOKEN
+) -> tuple[Table, Table, Table]:
+    """slack-sdk's installations, bots and OAuth states tables; the stores read and write
+    them with `token` (sealing) columns, the schema holds them as text."""
+
+    def installed_by() -> list[Column[Any]]:
+        return [
+            Column("id", Integer, primary_key=True, autoincrement=True),
+            Column("client_id", String(32), nullable=False),
+            Column("app_id", String(32), nullable=False),
+            Column("enterprise_id", String(32)),
+            Column("enterprise_name", String(200)),
+        ]
+
+    def bot() -> list[Column[Any]]:
+        return [
+            Column("bot_token", token),
+            Column("bot_id", String(32)),
+            Column("bot_user_id", String(32)),
+            Column("bot_scopes", String(1000)),
+            Column("bot_refresh_token", token),
+            Column("bot_token_expires_at", DateTime),
+        ]
+
+    installations = Table(
+        "slack_installations",
+        metadata,
+        *installed_by(),
+        Column("enterprise_url", String(200)),
+        Column("team_id", String(32)),
+        Column("team_name", String(200)),
+        *bot(),
+        Column("user_id", String(32), nullable=False),
+        Column("user_token", token),
+        Column("user_scopes", String(1000)),
+        Column("user_refresh_token", token),
+        Column("user_token_expires_at", DateTime),
+        Column("incoming_webhook_url", String(200)),
+        Column("incoming_webhook_channel", String(200)),
+        Column("incoming_webhook_channel_id", String(200)),
+        Column("incoming_webhook_configuration_url", String(200)),
+        Column("is_enterprise_install", Boolean, default=False, nullable=False),
+        Column("token_type", String(32)),
+        Column("installed_at", DateTime, nullable=False),
+        Index(
+            "slack_installations_idx",
+            "client_id",
+            "enterprise_id",
+            "team_id",
+            "user_id",
+            "installed_at",
+        ),
+    )
+    bots = Table(
+        "slack_bots",
+        metadata,
+        *installed_by(),
+        Column("team_id", String(32)),
+        Column("team_name", String(200)),
+        *bot(),
+        Column("is_enterprise_install", Boolean, default=False, nullable=False),
+        Column("installed_at", DateTime, nullable=False),
+        Index("slack_bots_idx", "client_id", "enterprise_id", "team_id", "installed_at"),
+    )
+    states = Table(
+        "slack_oauth_states",
+        metadata,
+        Column("id", Integer, primary_key=True, autoincrement=True),
+        Column("state", String(200), nullable=False),
+        Column("expire_at", DateTime, nullable=False),
+    )
+    return installations, bots, states
+
+
+slack_installations, slack_bots, slack_oauth_states = slack_store_tables(Base.metadata)

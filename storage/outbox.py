@@ -444,6 +444,22 @@ def mark_abandoned(session: Session, message_id: int, error: str) -> None:
     message.status = ABANDONED
 
 
+def abandon_team(session: Session, team_id: str, error: str) -> int:
+    """Give up on everything a workspace still had coming (queued, failed, edits waiting), as
+    when Tally is uninstalled from it; how many messages. An operator can retry them once it
+    is installed again. Rows a sender holds finish or fail on their own."""
+    waiting = or_(
+        OutboxMessage.status.in_((PENDING, FAILED)),
+        and_(OutboxMessage.status == SENT, OutboxMessage.needs_update.is_(True)),
+    )
+    abandoned = session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.team_id == team_id, waiting)
+        .values(status=ABANDONED, last_error=error, lease_until=None)
+    )
+    return abandoned.rowcount
+
+
 def make_due(session: Session, message_id: int, now: datetime) -> OutboxMessage:
     """An operator's retry: the message (or its pending edit) is due now, refusals forgiven.
 

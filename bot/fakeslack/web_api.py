@@ -20,7 +20,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 from bot.fakeslack.block_kit import block_kit_problem
 from bot.fakeslack.limits import Enforcer, RateLimits
-from bot.fakeslack.workspace import APP_ID, SlackError, Workspace
+from bot.fakeslack.oauth import Installs
+from bot.fakeslack.workspace import APP_ID, SlackError, Workspace, wall_clock
 
 # Fields Slack accepts as JSON-encoded strings in form bodies; decoded so tests see objects.
 _JSON_FIELDS = ("blocks", "attachments", "view", "metadata", "files")
@@ -33,6 +34,8 @@ class ApiCall:
     method: str
     args: dict[str, Any]
     status: int
+    token: str | None = None
+    team_id: str | None = None  # the workspace that served it; None if refused before that
 
 
 @dataclass
@@ -105,10 +108,16 @@ class FakeSlack:
         port: int = 0,
         *,
         rate_limits: RateLimits | bool = False,
+        client_id: str = "1111.2222",
+        client_secret: str = "fake-client-secret",
     ):
         self._lock = threading.Lock()
         self._changed = threading.Condition()
         self._workspace = Workspace(team_id, bot_user_id)
+        self._workspaces: dict[str, Workspace] = {team_id: self._workspace}
+        self._names: dict[str, str] = {}
+        self._installs = Installs(client_id, client_secret)
+        self.client_id, self.client_secret = client_id, client_secret
         self._calls: list[ApiCall] = []
         self._failures: dict[str, deque[_Failure]] = {}
         self._stalls: list[Stall] = []
@@ -163,6 +172,9 @@ class FakeSlack:
             for stall in self._stalls:
                 stall.released.set()
             self._workspace = Workspace(self.team_id, self.bot_user_id)
+            self._workspaces = {self.team_id: self._workspace}
+            self._names = {}
+            self._installs = Installs(self.client_id, self.client_secret)
             self._calls = []
             self._failures = {}
             self._stalls = []
@@ -184,6 +196,56 @@ class FakeSlack:
     ) -> None:
         self.stop()
 
+    # --- more workspaces, installed by OAuth ----------------------------------------------
+
+    def add_workspace(
+        self, team_id: str, *, name: str | None = None, bot_user_id: str | None = None
+    ) -> None:
+        """A further workspace (the constructor's stays the default): its users, messages and
+        views are its own, and only tokens an install minted for it act on it."""
+        with self._lock:
+            bot = bot_user_id or f"UBOT{team_id.removeprefix('T')}"
+            self._workspaces[team_id] = Workspace(team_id, bot)
+            self._names[team_id] = name or team_id
+
+    @property
+    def rotation_enabled(self) -> bool:
+        """Token rotation, as the app's setting: installs then mint expiring tokens."""
+        return self._installs.rotation_enabled
+
+    @rotation_enabled.setter
+    def rotation_enabled(self, on: bool) -> None:
+        self._installs.rotation_enabled = on
+
+    @property
+    def token_lifetime_s(self) -> int:
+        return self._installs.token_lifetime_s
+
+    @token_lifetime_s.setter
+    def token_lifetime_s(self, seconds: int) -> None:
+        self._installs.token_lifetime_s = seconds
+
+    def authorize_url_approved(
+        self, url: str, team_id: str | None = None, user_id: str | None = None
+    ) -> str:
+        """Where Slack's consent page sends the installer once `user_id` (default: the
+        workspace's first admin) approves `url` for `team_id` (default: the default one)."""
+        with self._lock:
+            workspace = self._workspaces[team_id or self.team_id]
+            approver = user_id or workspace.first_admin() or "U0INSTALLER"
+            return self._installs.approve(urlsplit(url).query, workspace.team_id, approver)
+
+    def uninstall(self, team_id: str) -> None:
+        """The workspace removes the app: every token minted for it answers token_revoked."""
+        with self._lock:
+            self._installs.uninstall(team_id)
+
+    def workspace_of_token(self, token: str) -> str | None:
+        """The workspace an install minted `token` for (None: not minted by an install)."""
+        with self._lock:
+            grant = self._installs.grant_of(token)
+            return None if grant is None else grant.team_id
+
     # --- setting the scene ----------------------------------------------------------------
 
     def add_user(
@@ -198,6 +260,7 @@ class FakeSlack:
         deleted: bool = False,
         is_bot: bool = False,
         email: str | None = None,
+        team_id: str | None = None,
     ) -> None:
         """Register (or, with the same id, change) a member; `deleted` is a deactivated account,
         `email` what users.lookupByEmail finds them by."""
@@ -213,12 +276,12 @@ class FakeSlack:
             "email": email,
         }
         with self._lock:
-            self._workspace.add_user(user)
+            self._workspaces[team_id or self.team_id].add_user(user)
 
     def user_name(self, user_id: str) -> str | None:
         """A registered member's handle, or None."""
         with self._lock:
-            return self._workspace.user_name(user_id)
+            return self._home_of(user_id).user_name(user_id)
 
     def fail(
         self,
@@ -258,7 +321,7 @@ class FakeSlack:
     def new_trigger_id(self, user_id: str) -> str:
         """A trigger_id that views.open/views.push accept, opening views for `user_id`."""
         with self._lock:
-            return self._workspace.new_trigger_id(user_id)
+            return self._home_of(user_id).new_trigger_id(user_id)
 
     def new_ts(self) -> str:
         """A fresh message timestamp in Slack's format, for payloads about other users' messages."""
@@ -298,12 +361,18 @@ class FakeSlack:
 
     @property
     def messages(self) -> list[dict[str, Any]]:
-        """Messages the bot left in channels (channel, ts, text, blocks, metadata, thread_ts)."""
-        with self._lock:
-            return copy.deepcopy(self._workspace.messages)
+        """Messages the bot left in the default workspace's channels (channel, ts, text,
+        blocks, metadata, thread_ts)."""
+        return self.messages_of(self.team_id)
 
-    def messages_in(self, channel: str) -> list[dict[str, Any]]:
-        return [message for message in self.messages if message["channel"] == channel]
+    def messages_of(self, team_id: str) -> list[dict[str, Any]]:
+        """Messages the bot left in that workspace's channels."""
+        with self._lock:
+            return copy.deepcopy(self._workspaces[team_id].messages)
+
+    def messages_in(self, channel: str, team_id: str | None = None) -> list[dict[str, Any]]:
+        found = self.messages_of(team_id or self.team_id)
+        return [message for message in found if message["channel"] == channel]
 
     @property
     def files(self) -> list[SharedFile]:
@@ -317,7 +386,9 @@ class FakeSlack:
     def views(self, user_id: str | None = None) -> list[dict[str, Any]]:
         """Views opened, pushed, updated or published, oldest first, optionally for one user."""
         with self._lock:
-            records = copy.deepcopy(self._workspace.views)
+            records = copy.deepcopy(
+                self._home_of(user_id).views if user_id else self._workspace.views
+            )
         return [r for r in records if user_id is None or r["user_id"] == user_id]
 
     # --- serving (called from the server's threads) ---------------------------------------
@@ -326,37 +397,77 @@ class FakeSlack:
         self, method: str, args: dict[str, Any], token: str | None
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         with self._lock:
+            workspace, refusal = self._workspace_for(token)
             failure = self._take_failure(method)
             if failure is not None:
-                if failure.after_serving and token:
-                    self._serve(method, args)
+                if failure.after_serving and workspace is not None:
+                    self._serve(method, args, workspace)
                 status, headers, body = _failure_answer(failure)
-            elif not token:
-                status, headers, body = 200, {}, {"ok": False, "error": "not_authed"}
-            elif not token.startswith("xoxb-"):
-                status, headers, body = 200, {}, {"ok": False, "error": "invalid_auth"}
+            elif workspace is None:
+                status, headers, body = 200, {}, {"ok": False, "error": refusal}
             elif self.enforcer is not None:
-                status, headers, body = self._answer_limited(method, args)
+                status, headers, body = self._answer_limited(method, args, workspace)
             else:
-                status, headers, body = 200, {}, self._serve(method, args)
-            self._calls.append(ApiCall(method, args, status))
+                status, headers, body = 200, {}, self._serve(method, args, workspace)
+            served = workspace.team_id if workspace is not None else None
+            self._calls.append(ApiCall(method, args, status, token, served))
         self._notify()
         return status, headers, body
 
+    def _answer_oauth(
+        self, args: dict[str, Any], authorization: str | None
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
+        """`oauth.v2.access`, answered by the app's credentials rather than a token."""
+        with self._lock:
+            try:
+                team_id, body = self._installs.access(args, authorization)
+                body = {"ok": True} | body
+                workspace = self._workspaces[team_id]
+                body["bot_user_id"] = workspace.bot_user_id
+                if isinstance(body.get("team"), dict):
+                    body["team"]["name"] = self._names.get(team_id, "Tally Demo")
+            except SlackError as error:
+                team_id, body = None, {"ok": False, "error": str(error)}
+            self._calls.append(ApiCall("oauth.v2.access", args, 200, None, team_id))
+        self._notify()
+        return 200, {}, body
+
+    def _workspace_for(self, token: str | None) -> tuple[Workspace | None, str]:
+        """The workspace a call with `token` acts on, or None and Slack's error code."""
+        if not token:
+            return None, "not_authed"
+        grant = self._installs.grant_of(token)
+        if grant is not None:
+            if grant.revoked:
+                return None, "token_revoked"
+            if grant.expires_at is not None and grant.expires_at < wall_clock():
+                return None, "token_expired"
+            return self._workspaces[grant.team_id], ""
+        if not token.startswith("xoxb-"):
+            return None, "invalid_auth"
+        return self._workspace, ""  # any other bot token: the default workspace, as ever
+
+    def _home_of(self, user_id: str) -> Workspace:
+        """The workspace that has `user_id` as a member (the default one if none has)."""
+        for workspace in self._workspaces.values():
+            if workspace.user_name(user_id) is not None:
+                return workspace
+        return self._workspace
+
     def _answer_limited(
-        self, method: str, args: dict[str, Any]
+        self, method: str, args: dict[str, Any], workspace: Workspace
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         assert self.enforcer is not None
         verdict, spend = self.enforcer.judge(method, args)
         if verdict.status == 200 or verdict.after_serving:
             spend()
-            body = self._serve(method, args)
+            body = self._serve(method, args, workspace)
             if verdict.status == 200:
                 return 200, {}, body
         failure = _Failure(verdict.status, 1, verdict.retry_after)
         return _failure_answer(failure)
 
-    def _serve(self, method: str, args: dict[str, Any]) -> dict[str, Any]:
+    def _serve(self, method: str, args: dict[str, Any], workspace: Workspace) -> dict[str, Any]:
         """Answer one call (under the lock): the upload methods here, the rest by the workspace."""
         upload_methods = {
             "files.getUploadURLExternal": self._get_upload_url,
@@ -365,7 +476,7 @@ class FakeSlack:
         }
         answer = upload_methods.get(method)
         if answer is None:
-            return self._workspace.call(method, args)
+            return workspace.call(method, args)
         try:
             return {"ok": True} | answer(args)
         except SlackError as error:
@@ -497,7 +608,26 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
+        path = urlsplit(self.path)
+        if path.path == "/oauth/v2/authorize":
+            self._consent(path.query)
+            return
         self._dispatch(b"")
+
+    def _consent(self, query: str) -> None:
+        """Slack's consent page, approved at once: `team` picks the workspace and `user` the
+        approver (the test's say), then the browser is sent back to the app."""
+        asked = dict(parse_qsl(query))
+        fake = self.server.fake
+        team_id = asked.get("team") or fake.team_id
+        if team_id not in fake._workspaces:
+            self._reply(404, "no such workspace", "text/plain")
+            return
+        location = fake.authorize_url_approved(self.path, team_id, asked.get("user"))
+        self.send_response(302)
+        self.send_header("Location", location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)
@@ -510,6 +640,13 @@ class _Handler(BaseHTTPRequestHandler):
             form_token = args.pop("token", None)
             token = _bearer(self.headers.get("Authorization")) or form_token
             method = path.path.removeprefix("/api/")
+            if method == "oauth.v2.access":
+                status, headers, answer = self.server.fake._answer_oauth(
+                    args | ({"token": form_token} if form_token else {}),
+                    self.headers.get("Authorization"),
+                )
+                self._reply(status, json.dumps(answer), "application/json; charset=utf-8", headers)
+                return
             stall = self.server.fake._take_stall(method)
             if stall is not None:
                 self._hang(stall, method, args, token)

@@ -66,6 +66,11 @@ class Workspace:
         optionally deleted, is_bot and email."""
         self._users[user["id"]] = user
 
+    def first_admin(self) -> str | None:
+        """Who approves an install unless a test names someone."""
+        admins = [u["id"] for u in self._users.values() if u.get("is_admin")]
+        return (admins or list(self._users) or [None])[0]
+
     def user_name(self, user_id: str) -> str | None:
         """The member's handle, for payloads that carry it."""
         user = self._users.get(user_id)

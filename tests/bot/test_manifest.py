@@ -10,6 +10,9 @@ import yaml
 from jsonschema import Draft7Validator
 from referencing import Registry, Resource
 
+from bot.installations import REDIRECT_PATH
+from bot.settings import DEFAULT_SCOPES
+
 ROOT = Path(__file__).resolve().parents[2]
 # Slack's published schema, vendored (MIT) so a fresh clone tests offline and on its own.
 SCHEMA_DIR = Path(__file__).resolve().parent / "slack_manifest_schema"
@@ -67,7 +70,11 @@ def test_message_shortcut_logs_an_activity(manifest: dict[str, Any]):
 
 def test_home_tab_and_only_the_scopes_tally_uses(manifest: dict[str, Any]):
     assert manifest["features"]["app_home"]["home_tab_enabled"] is True
-    assert manifest["settings"]["event_subscriptions"]["bot_events"] == ["app_home_opened"]
+    assert manifest["settings"]["event_subscriptions"]["bot_events"] == [
+        "app_home_opened",
+        "app_uninstalled",
+        "tokens_revoked",
+    ]
     assert sorted(manifest["oauth_config"]["scopes"]["bot"]) == sorted(
         [
             "commands",
@@ -80,4 +87,11 @@ def test_home_tab_and_only_the_scopes_tally_uses(manifest: dict[str, Any]):
             "groups:history",
         ]
     )
+    # An OAuth install asks for exactly what the manifest declares, unless SLACK_SCOPES says.
+    assert list(DEFAULT_SCOPES) == manifest["oauth_config"]["scopes"]["bot"]
+
+
+def test_oauth_installs_come_back_to_tallys_redirect_path(manifest: dict[str, Any]):
+    [redirect] = manifest["oauth_config"]["redirect_urls"]
+    assert urlsplit(redirect).path == REDIRECT_PATH
     assert manifest["settings"]["socket_mode_enabled"] is False

@@ -1,0 +1,220 @@
+"""Two workspaces install Tally through the real OAuth redirect and run side by side.
+
+`tally serve` in OAuth mode against the fake Slack: each workspace's admin goes through
+/slack/install and Slack's consent page, reps log with /log, `tally digest` sends each manager
+their digest with their own workspace's token, nothing crosses between the two, and uninstalling
+one stops its messages while the other carries on.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from html import unescape
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from sqlalchemy import Engine, select
+
+from bot.fakeslack import FakeSlack
+from bot.fakeslack.signed_requests import SignedSlack
+from bot.web import SLACK_PATH
+from handlers.ids import Action
+from storage.db import make_session_factory
+from storage.members import set_manager
+from storage.models import Activity, OutboxMessage, slack_bots
+from tests.fixtures.server import RunningTally, tally_serving
+from tests.fixtures.slack import SIGNING_SECRET
+
+KEY = Fernet.generate_key().decode()
+ACME, GLOBEX = "T0ACME", "T0GLOBEX"
+PEOPLE = {
+    ACME: [("U0ANNA", "anna", True), ("U0ARLO", "arlo", False)],  # manager (admin), rep
+    GLOBEX: [("U0GINA", "gina", True), ("U0GARY", "gary", False)],
+}
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args: object, **kwargs: object) -> None:
+        return None
+
+
+def _get(url: str, cookie: str | None = None) -> tuple[int, dict[str, str], str]:
+    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
+    try:
+        with urllib.request.build_opener(_NoRedirects).open(request, timeout=10) as answer:
+            return answer.status, dict(answer.headers), answer.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+def _oauth_env(slack: FakeSlack) -> dict[str, str]:
+    return {
+        "SLACK_BOT_TOKEN": "",
+        "SLACK_CLIENT_ID": slack.client_id,
+        "SLACK_CLIENT_SECRET": slack.client_secret,
+        "TALLY_SECRET_KEY": KEY,
+    }
+
+
+@pytest.fixture
+def oauth_tally(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[RunningTally]:
+    for team_id, people in PEOPLE.items():
+        fake_slack.add_workspace(team_id, name=team_id.removeprefix("T0").title())
+        for user_id, name, admin in people:
+            fake_slack.add_user(user_id, name, is_admin=admin, team_id=team_id)
+    with tally_serving(
+        fake_slack, database_url, tmp_path / "serve.log", **_oauth_env(fake_slack)
+    ) as running:
+        yield running
+
+
+def _install(tally: RunningTally, team_id: str) -> str:
+    """An admin of `team_id` clicks Add to Slack and approves; the page Tally shows after."""
+    status, headers, page = _get(tally.url + "/slack/install")
+    assert status == 200 and "Add to Slack" in page
+    cookie = {k.lower(): v for k, v in headers.items()}["set-cookie"].split(";")[0]
+    [authorize] = re.findall(r'href="([^"]+/oauth/v2/authorize[^"]*)"', page)
+    authorize = unescape(authorize)
+    assert f"client_id={tally.slack.client_id}" in authorize
+    assert "&scope=commands,chat:write,users:read," in authorize
+    status, headers, _ = _get(f"{authorize}&team={team_id}")
+    assert status == 302
+    # No redirect_uri in the URL: Slack sends the browser to the app's configured Redirect URL.
+    back = tally.url + "/slack/oauth_redirect" + headers["Location"]
+    status, _, done = _get(back, cookie)
+    assert status == 200, done
+    return done
+
+
+def _signed(tally: RunningTally, team_id: str) -> SignedSlack:
+    return SignedSlack(tally.url + SLACK_PATH, SIGNING_SECRET, team_id=team_id, slack=tally.slack)
+
+
+def _tally(*args: str, slack: FakeSlack, database_url: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TALLY_"))}
+    env = {
+        **clean,
+        **_oauth_env(slack),
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": slack.url,
+        "DATABASE_URL": database_url,
+    }
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def _teams(engine: Engine) -> None:
+    """Each workspace's rep on its manager's team, as `/tally team add` leaves it."""
+    with make_session_factory(engine).begin() as session:
+        for team_id, ((manager, _, _), (rep, _, _)) in PEOPLE.items():
+            set_manager(session, team_id, rep, manager, None, datetime.now(UTC))
+
+
+def _minted(slack: FakeSlack, team_id: str) -> set[str]:
+    """The tokens Slack minted for `team_id` that Tally used."""
+    return {
+        c.token for c in slack.calls if c.token and slack.workspace_of_token(c.token) == team_id
+    }
+
+
+def test_two_workspaces_install_log_and_get_digests_each_with_its_own_token(
+    oauth_tally: RunningTally, database_url: str
+) -> None:
+    tally, slack = oauth_tally, oauth_tally.slack
+    for team_id in (ACME, GLOBEX):
+        assert "Thank you!" in _install(tally, team_id)
+    with tally.engine.connect() as connection:
+        query = select(slack_bots.c.team_id, slack_bots.c.bot_token)
+        stored = {team: token for team, token in connection.execute(query)}
+    assert set(stored) == {ACME, GLOBEX}
+    assert all(token.startswith("gAAAAA") for token in stored.values())  # sealed at rest
+
+    acme, globex = _signed(tally, ACME), _signed(tally, GLOBEX)
+    assert "12 calls" in tally.read(acme.command("U0ARLO", "/log", "12 calls").json())
+    assert "demo" in tally.read(globex.command("U0GARY", "/log", "demo self-led").json())
+    _teams(tally.engine)
+
+    result = _tally("digest", slack=slack, database_url=database_url)
+
+    assert result.returncode == 0, result.stderr
+    [to_anna] = [m for m in slack.messages_of(ACME) if m["channel"] == "DU0ANNA"]
+    [to_gina] = [m for m in slack.messages_of(GLOBEX) if m["channel"] == "DU0GINA"]
+    anna_reads, gina_reads = json.dumps(to_anna["blocks"]), json.dumps(to_gina["blocks"])
+    assert "12 pts" in to_anna["text"] and "25 pts" in to_gina["text"]
+    assert "U0ARLO" in anna_reads and "U0GARY" not in anna_reads
+    assert "U0GARY" in gina_reads and "U0ARLO" not in gina_reads
+    for post in slack.calls_to("chat.postMessage"):
+        assert slack.workspace_of_token(post.token) == post.team_id
+    assert _minted(slack, ACME) and _minted(slack, GLOBEX)
+    assert _minted(slack, ACME).isdisjoint(_minted(slack, GLOBEX))
+
+
+def test_a_request_signed_for_one_workspace_never_reaches_the_other_s_rows(
+    oauth_tally: RunningTally,
+) -> None:
+    tally = oauth_tally
+    for team_id in (ACME, GLOBEX):
+        _install(tally, team_id)
+    globex = _signed(tally, GLOBEX)
+    receipt = globex.command("U0GARY", "/log", "closed won Globex $9,000").json()
+    [garys] = tally.entries("U0GARY")
+
+    acme = _signed(tally, ACME)
+    board = tally.read(acme.command("U0ANNA", "/tally", "board").json())
+    assert "gary" not in board.lower() and "9,000" not in board
+    # Arlo in Acme clicks an Undo button carrying the id of Gary's entry in Globex.
+    click = acme.block_action("U0ARLO", Action.UNDO, str(garys.id), message=receipt)
+    assert click.status == 200
+    [still] = tally.entries("U0GARY")
+    assert (still.id, still.team_id, still.deleted_at) == (garys.id, GLOBEX, None)
+
+
+def test_uninstalling_one_workspace_stops_its_messages_and_keeps_its_data(
+    oauth_tally: RunningTally, database_url: str
+) -> None:
+    tally, slack = oauth_tally, oauth_tally.slack
+    for team_id in (ACME, GLOBEX):
+        _install(tally, team_id)
+    _signed(tally, ACME).command("U0ARLO", "/log", "3 calls")
+    _signed(tally, GLOBEX).command("U0GARY", "/log", "2 calls")
+    _teams(tally.engine)
+
+    slack.uninstall(GLOBEX)
+    gone = _signed(tally, GLOBEX).event({"type": "app_uninstalled"})
+    assert gone.status == 200
+    with tally.engine.connect() as connection:
+        teams = set(connection.execute(select(slack_bots.c.team_id)).scalars())
+    assert teams == {ACME}
+
+    result = _tally("digest", slack=slack, database_url=database_url)
+
+    assert [m["channel"] for m in slack.messages_of(ACME)] == ["DU0ANNA"]
+    assert slack.messages_of(GLOBEX) == []
+    assert not [c for c in slack.calls if c.team_id is None and c.method == "chat.postMessage"]
+    with make_session_factory(tally.engine)() as session:
+        outbox = session.scalars(select(OutboxMessage).where(OutboxMessage.team_id == GLOBEX))
+        assert {(m.status, m.last_error) for m in outbox} == {
+            (
+                "abandoned",
+                "Tally is not installed in this workspace (it was uninstalled, or never added)",
+            )
+        }
+        assert session.scalars(select(Activity).where(Activity.team_id == GLOBEX)).all()
+    assert "abandoned" in result.stdout + result.stderr
+    signed = _signed(tally, GLOBEX)
+    assert signed.command("U0GARY", "/log", "1 call").status == 200
+    [told] = slack.responses(signed.last_response_url)
+    assert "not installed in this workspace any more" in told["text"]
+    assert len(tally.entries("U0GARY")) == 1
