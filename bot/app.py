@@ -13,6 +13,7 @@ from slack_bolt.logger.messages import warning_client_prioritized_and_token_skip
 from slack_sdk import WebClient
 from sqlalchemy import Engine
 
+from bot.api_http import ActivityApi, ClientFor
 from bot.delivery import Deliverer
 from bot.installations import BotTokens, InstallationStore, OAuthMode, TokenFor, fixed_token
 from bot.settings import Settings
@@ -41,6 +42,20 @@ def bot_tokens(settings: Settings, engine: Engine) -> TokenFor:
         return fixed_token(settings.slack_bot_token)
     store = InstallationStore(settings.oauth, engine)
     return BotTokens(store, settings.oauth, web_client(settings))
+
+
+def api_clients(settings: Settings, engine: Engine, shared: WebClient) -> ClientFor:
+    """The Web API client the activity API uses for a key's workspace: the one client with
+    SLACK_BOT_TOKEN, else one with the installation's token (None once it is uninstalled)."""
+    if settings.oauth is None:
+        return lambda _team_id: shared
+    tokens = bot_tokens(settings, engine)
+
+    def client_for(team_id: str) -> WebClient | None:
+        token = tokens(team_id)
+        return None if token is None else WebClient(token=token, base_url=settings.slack_api_url)
+
+    return client_for
 
 
 def deliverer_for(
@@ -86,7 +101,7 @@ def create_app(
     *,
     clock: Callable[[], datetime] = utc_now,
     verify_token: bool = True,
-) -> App:
+) -> TallyApp:
     sessions = make_session_factory(engine)
     defer = background()
     deliverer = deliverer_for(settings, engine, clock)
@@ -121,8 +136,10 @@ def create_app(
     _quiet_bolt_token_warning()
     # The edge (bot/edge.py) checks every signature on the raw bytes before anything parses
     # them, so Bolt's own second check is off; Tally has no workflow functions to give tokens.
-    app = _WithDeps(
+    api = ActivityApi(deps, api_clients(settings, engine, client), settings.api_pace)
+    app = TallyApp(
         deps,
+        api,
         client=client,
         signing_secret=settings.slack_signing_secret,
         **(oauth.bolt_options(settings.public_url) if oauth else {}),
@@ -135,14 +152,16 @@ def create_app(
     return app
 
 
-class _WithDeps(App):
+class TallyApp(App):
     """Bolt's App handing every request's listeners `deps` through its context: set as the
     request arrives, over HTTP or Socket Mode, at no cost; a middleware would cost a pass
-    through Bolt's argument injection on every request."""
+    through Bolt's argument injection on every request. It carries the activity API, which
+    `tally serve` mounts beside Slack's request URL."""
 
-    def __init__(self, deps: Deps, **options: Any) -> None:
+    def __init__(self, deps: Deps, activity_api: ActivityApi, **options: Any) -> None:
         super().__init__(**options)
         self._deps = deps
+        self.activity_api = activity_api
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
         req.context["deps"] = self._deps

@@ -47,7 +47,9 @@ from storage.team_settings import every_team_settings
 def _serve(settings: Settings, _args: argparse.Namespace) -> int:
     engine = open_database(settings.database_url)
     app = create_app(settings, engine)
-    wsgi = wsgi_app(app, engine, settings.slack_signing_secret, settings.rules)
+    wsgi = wsgi_app(
+        app, engine, settings.slack_signing_secret, settings.rules, api=app.activity_api
+    )
     TallyServer(wsgi, engine, settings).run()
     return 0
 
@@ -220,6 +222,7 @@ SETTINGS = {
     "TALLY_CONFIG": "TOML file: points, goal, leaderboard channel, schedules",
     "TALLY_ADMINS": "comma-separated user IDs allowed admin commands",
     "TALLY_TICK_SECONDS": "seconds between looks for due messages (default 30)",
+    "TALLY_API_RATE": "activity API requests a second per key, and burst (default 10/50)",
     "LOG_LEVEL": "DEBUG, INFO, WARNING or ERROR (default: quiet)",
 }
 _SLACK = ["SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_API_URL"]
@@ -232,7 +235,8 @@ _COMMANDS = [
         "run the HTTP server for Slack's request URL",
         "Serve Slack's requests on 0.0.0.0:PORT with gunicorn; migrates the database first. "
         "With SLACK_CLIENT_ID and SLACK_CLIENT_SECRET instead of SLACK_BOT_TOKEN it also serves "
-        "/slack/install and /slack/oauth_redirect, for installs in any number of workspaces.",
+        "/slack/install and /slack/oauth_redirect, for installs in any number of workspaces. "
+        "The activity API (/api/v1/…, see /api/v1/openapi.json) lets a CRM log for reps.",
         [
             *_SLACK,
             *_OAUTH,
@@ -243,6 +247,7 @@ _COMMANDS = [
             "WEB_THREADS",
             "TALLY_CONFIG",
             "TALLY_ADMINS",
+            "TALLY_API_RATE",
             "LOG_LEVEL",
         ],
     ),

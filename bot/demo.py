@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import secrets
 import subprocess
 import sys
 import tempfile
 import textwrap
+import urllib.request
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+from cryptography.fernet import Fernet
+
+from bot.api_http import ACTIVITIES
 from bot.app import utc_now
+from bot.fakeslack.browser import install
 from bot.fakeslack.readable import as_read
 from bot.fakeslack.signed_requests import SignedSlack
 from bot.fakeslack.web_api import FakeSlack
@@ -30,7 +37,9 @@ PEOPLE = {
     "U0ALEX": ("alex", "Alex Rivera", ZONE),
     "U0SAM": ("sam", "Sam Okafor", ZONE),
     "U0PRIYA": ("priya", "Priya Shah", ZONE),
+    "U0RINA": ("rina", "Rina Patel", ZONE),  # RevOps: the workspace admin who installs Tally
 }
+ADMIN = "U0RINA"
 
 
 def _mention(user_id: str) -> str:
@@ -152,16 +161,54 @@ def _charts(slack: FakeSlack, client: SignedSlack, out: Path) -> None:
         print(f"   → saved the PNG Tally uploaded to {path}", end="\n\n")
 
 
+def _install(slack: FakeSlack, url: str) -> None:
+    """Rina, the workspace's admin, adds Tally to Slack through the OAuth pages."""
+    done = install(url, slack.team_id)
+    thanks = "“Thank you!”" if "Thank you!" in done.done.body else "no thanks"
+    print(f"── Rina Patel (RevOps) opens {url}/slack/install, clicks Add to Slack, approves:")
+    print(f"   │ Slack sends her back to Tally, which answers HTTP {done.done.status} {thanks}")
+    print("   │ and keeps the workspace's bot token, sealed with TALLY_SECRET_KEY", end="\n\n")
+
+
+def _crm_logs(slack: FakeSlack, client: SignedSlack, url: str) -> None:
+    """The admin makes an API key, and the CRM logs Priya's booked meeting with it."""
+    reply = client.command(ADMIN, "/tally", 'admin api-key new "Salesforce"')
+    made = _reply(slack, reply, client.last_response_url)
+    print('── Rina Patel types: /tally admin api-key new "Salesforce"')
+    print(textwrap.indent(as_read(made, slack.user_name), "   │ "), end="\n\n")
+    key = re.findall(r"tally_[A-Za-z0-9_-]+", made["text"])[0]
+    body = {"user": "priya@example.com", "activity": "meeting booked", "external_id": "00U-1"}
+    request = urllib.request.Request(
+        url + ACTIVITIES,
+        data=json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        status, entry = answer.status, json.loads(answer.read())
+    print(f"── Salesforce POSTs {ACTIVITIES} {json.dumps(body)}")
+    print(f"   │ HTTP {status}: {entry['count']} × {entry['activity_label']}, +{entry['points']}")
+    dm = "D" + "U0PRIYA"
+    slack.wait_until(lambda: any("Salesforce" in m["text"] for m in slack.messages_in(dm)))
+    print("── Priya Shah reads a DM from Tally:")
+    receipt = slack.messages_in(dm)[-1]
+    print(textwrap.indent(as_read(receipt, slack.user_name), "   │ "), end="\n\n")
+
+
 def run_demo(out: Path) -> int:
     secret = secrets.token_hex(16)
     with tempfile.TemporaryDirectory(prefix="tally-demo-") as folder, FakeSlack() as slack:
         for user_id, (name, real_name, tz) in PEOPLE.items():
-            slack.add_user(user_id, name, tz=tz, real_name=real_name)
+            admin, email = user_id == ADMIN, f"{name}@example.com"
+            slack.add_user(user_id, name, tz=tz, real_name=real_name, is_admin=admin, email=email)
         database = Path(folder) / "tally.db"
         config = Path(folder) / "tally.toml"
         config.write_text(f'celebrate_channel = "{WINS}"\n')
         env = {
-            "SLACK_BOT_TOKEN": "xoxb-demo",
+            # OAuth mode: the workspace installs Tally below, as a second one could.
+            "SLACK_BOT_TOKEN": "",
+            "SLACK_CLIENT_ID": slack.client_id,
+            "SLACK_CLIENT_SECRET": slack.client_secret,
+            "TALLY_SECRET_KEY": Fernet.generate_key().decode(),
             "SLACK_SIGNING_SECRET": secret,
             "SLACK_API_URL": slack.url,
             "DATABASE_URL": f"sqlite:///{database}",
@@ -170,6 +217,7 @@ def run_demo(out: Path) -> int:
         }
         print(f"Tally demo: real server, SQLite at {database}, fake Slack at {slack.url}\n")
         with serving(env) as url:
+            _install(slack, url)
             client = SignedSlack(url + SLACK_PATH, secret, team_id=slack.team_id, slack=slack)
             today = local_date(utc_now(), ZONE)  # the team's day, and below its week
             for user_id, command, text in _script(today):
@@ -188,6 +236,7 @@ def run_demo(out: Path) -> int:
             slack.wait_until(
                 lambda: any("Initech" in m["text"] for m in slack.messages_in(WINS)), timeout=10
             )
+            _crm_logs(slack, client, url)
             print("── #wins, where closed deals are cheered (an undone one is taken back):")
             for posted in slack.messages_in(WINS):
                 print(textwrap.indent(as_read(posted, slack.user_name), "   │ "), end="\n\n")

@@ -26,6 +26,7 @@ class Pace:
 ONE_PER_SECOND = Pace(1.0, burst=1)
 TIER_3 = Pace(TIER_3_PER_MINUTE / 60, burst=10)
 TIER_4 = Pace(TIER_4_PER_MINUTE / 60, burst=20)
+API_PACE = Pace(10.0, burst=50)  # what one activity API key may send us (TALLY_API_RATE)
 
 
 class RateLimiter:
@@ -56,6 +57,18 @@ class RateLimiter:
         if delay > 0:
             self._sleep(delay)
         return max(delay, 0.0)
+
+    def try_take(self, key: Hashable = None) -> float:
+        """Take `key`'s next slot if it is free now and return 0; else return how many seconds
+        until it is, taking nothing: for callers who refuse (a 429) rather than wait."""
+        with self._lock:
+            now = self._monotonic()
+            full_at = max(self._full_at.get(key, now), now)
+            slot = full_at - self._burst_span
+            if slot > now:
+                return slot - now
+            self._full_at[key] = full_at + self._interval
+            return 0.0
 
     def hold_off(self, key: Hashable, seconds: float) -> None:
         """Push `key`'s next slot at least `seconds` away, as a 429's Retry-After asks."""

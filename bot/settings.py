@@ -11,6 +11,7 @@ from pathlib import Path
 
 from cryptography.fernet import Fernet
 
+from bot.rate_limits import API_PACE, Pace
 from scoring.catalog import DEFAULT_CATALOG, catalog_from_config
 from scoring.rules import ScoringRules
 from scoring.schedule import Slot, parse_slot
@@ -23,6 +24,7 @@ DEFAULT_SCOPES = (
     "commands",
     "chat:write",
     "users:read",
+    "users:read.email",
     "im:write",
     "files:write",
     "im:history",
@@ -85,6 +87,7 @@ class Settings:
     digest_chart: bool
     public_url: str | None  # where Slack reaches `tally serve` for images (App Home's chart)
     oauth: OAuth | None = None
+    api_pace: Pace = API_PACE  # the activity API's requests per key (TALLY_API_RATE)
 
 
 def load_settings(env: Mapping[str, str], *, slack: bool = True) -> Settings:
@@ -133,7 +136,24 @@ def load_settings(env: Mapping[str, str], *, slack: bool = True) -> Settings:
         digest_chart=config.digest_chart,
         public_url=_public_url(env.get("TALLY_PUBLIC_URL", "").strip()),
         oauth=oauth,
+        api_pace=_api_pace(env.get("TALLY_API_RATE", "").strip()),
     )
+
+
+def _api_pace(raw: str) -> Pace:
+    """TALLY_API_RATE: `10/50` is 10 requests a second per key, up to 50 back to back."""
+    if not raw:
+        return API_PACE
+    rate, _, burst = raw.partition("/")
+    try:
+        pace = Pace(float(rate), burst=int(burst or rate.split(".")[0]))
+    except ValueError:
+        pace = None
+    if pace is None or not (0 < pace.per_second <= 100_000 and 1 <= pace.burst <= 100_000):
+        raise SettingsError(
+            f"TALLY_API_RATE must be requests a second and a burst, like 10/50; got {raw!r}."
+        )
+    return pace
 
 
 def _oauth(env: Mapping[str, str], token: str) -> OAuth | None:

@@ -11,7 +11,8 @@ from urllib.parse import parse_qs, unquote
 from slack_bolt import App
 from sqlalchemy import Engine
 
-from bot.edge import ServedTeam, SlackEdge
+from bot.api_http import PREFIX as API_PREFIX
+from bot.edge import ServedTeam, SlackEdge, WSGIApp
 from bot.install_pages import install_pages
 from handlers.chart_links import PATH as CHART_PATH
 from handlers.chart_links import signature
@@ -23,10 +24,15 @@ SLACK_PATH = "/slack/events"
 
 
 def wsgi_app(
-    app: App, engine: Engine, signing_secret: str, rules: ScoringRules | None = None
+    app: App,
+    engine: Engine,
+    signing_secret: str,
+    rules: ScoringRules | None = None,
+    *,
+    api: WSGIApp | None = None,
 ) -> Callable[..., Iterable[bytes]]:
     """Slack's requests pass the edge (size, signature, shape, workspace) before Bolt sees them.
-    With `rules` (TALLY_CONFIG's), Home charts are served too."""
+    With `rules` (TALLY_CONFIG's), Home charts are served too; with `api`, the activity API."""
     # OAuth mode serves every installed workspace: Bolt's authorize finds its installation.
     serves = ServedTeam(app.client).serves if app.oauth_flow is None else _any_team
     slack = SlackEdge(app, signing_secret, serves_team=serves)
@@ -54,6 +60,8 @@ def wsgi_app(
             return [b"ok\n" if ok else b"database unavailable\n"]
         if path == SLACK_PATH and environ.get("REQUEST_METHOD") == "POST":
             return slack(environ, start_response)
+        if api is not None and path.startswith(API_PREFIX):
+            return api(environ, start_response)
         asked = installing is not None and environ.get("REQUEST_METHOD") == "GET"
         if asked and (page := installing(environ)) is not None:
             start_response(page.status, page.get_headers())

@@ -9,6 +9,7 @@ from slack_bolt import Ack, App, BoltContext, Respond
 from slack_sdk import WebClient
 from slack_sdk.models.blocks import ButtonElement
 
+from handlers.admin_api_keys import answer_api_keys
 from handlers.admin_settings import open_settings, settings_log
 from handlers.deps import Deps
 from handlers.ids import Action
@@ -37,6 +38,10 @@ def answer_admin(
         return message(problem) if problem else None
     if asked == ["log"]:
         return settings_log(deps, team_id, caller.tz)
+    if asked[0] == "api-key":
+        return answer_api_keys(
+            deps, team_id, user_id, rest.split(None, 1)[1] if len(words) > 1 else ""
+        )
     if asked[0] != "forget":
         return message(say("admin_help", asked_forget=False))
     mentions = parse_mentions(" ".join(words[1:]))

@@ -48,6 +48,7 @@ class Logged:
     now: datetime
     approver: str | None = None  # who approves a pending entry
     to_send: list[tuple[str, str]] = field(default_factory=list)  # outbox (team, key) after commit
+    created: bool = True  # False: the key was logged before, and `entry` is that first entry
 
     @cached_property
     def report(self) -> WeekReport:
@@ -70,11 +71,13 @@ def record_entry(
     source: str,
     key: str,
     logged_by: str,
+    at: datetime | None = None,
 ) -> Logged:
     """Within the caller's transaction and by the team's `rules`: insert (once per key), then
-    read the week and look for a twin in one query."""
+    read the week and look for a twin in one query. `at` is the moment it happened when the
+    caller knows it (the activity API), else `parsed.day` says the day."""
     now = deps.clock()
-    when = happened_at(parsed.day, member.tz, now)
+    when = at or happened_at(parsed.day, member.tz, now)
     day = local_date(when, member.tz)
     new = NewActivity(
         team_id=member.team_id,
@@ -109,7 +112,8 @@ def record_entry(
     at = sums.twin_at
     seconds = int((entry.created_at - at).total_seconds()) if at else None
     approver = approver_of(deps, session, member) if entry.status == PENDING else None
-    return Logged(entry, seconds, sums, rules, member, now, approver, [send] if send else [])
+    sends = [send] if send else []
+    return Logged(entry, seconds, sums, rules, member, now, approver, sends, created)
 
 
 def entry_undone(session: Session, member: Member, entry: Activity, now: datetime) -> list[Key]:
@@ -134,7 +138,8 @@ def undo_button(entry_id: int) -> dict[str, Any]:
     return {"type": "button", "text": text, "action_id": Action.UNDO, "value": str(entry_id)}
 
 
-def logged_message(deps: Deps, logged: Logged) -> dict[str, Any]:
+def logged_message(deps: Deps, logged: Logged, via: str | None = None) -> dict[str, Any]:
+    """The receipt; `via` names the integration that logged it for the rep (the API's key)."""
     entry = logged.entry
     other_week = entry.week if entry.week != logged.report.week else None
     text = say(
@@ -150,6 +155,7 @@ def logged_message(deps: Deps, logged: Logged) -> dict[str, Any]:
         logged_ago=None if logged.duplicate_seconds is None else _ago(logged.duplicate_seconds),
         pending=entry.status == PENDING,
         approver=logged.approver,
+        via=via,
     )
     return message(text, buttons=[undo_button(entry.id)])
 

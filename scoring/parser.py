@@ -23,6 +23,7 @@ __all__ = [
     "DealAmount",
     "LogParseError",
     "ParsedLog",
+    "activity_named",
     "check_day",
     "check_note",
     "guess_activity",
@@ -76,6 +77,21 @@ def parse_log_text(text: str, catalog: Catalog, today: date) -> ParsedLog:
     if len(note) > MAX_NOTE_LENGTH:
         raise _note_too_long(len(note))
     return ParsedLog(activity, 1 if count is None else count, note, amount, day)
+
+
+def activity_named(text: str, catalog: Catalog) -> ActivityType:
+    """The activity `text` names whole, by its key or one of its names: what a CRM sends in the
+    activity API's `activity` field, where nothing else may ride along."""
+    by_key = catalog.get(text.strip())
+    if by_key is not None and not by_key.retired:
+        return by_key
+    activity, rest = _match_activity(text, catalog)
+    if rest.strip():
+        raise LogParseError(
+            f"I don't know “{quoted(text.strip())}”: name one activity, by its key or a name"
+            f" such as “{activity.label}”."
+        )
+    return activity
 
 
 def check_note(note: str) -> str | None:

@@ -430,3 +430,19 @@ def review(
     entry.reviewed_by, entry.reviewed_at, entry.review_reason = by, now, reason
     session.flush()
     return True
+
+
+def api_entries(
+    session: Session, team_id: str, week: str, user_id: str | None, after: int, limit: int
+) -> list[Activity]:
+    """A week's live entries with ids over `after`, oldest first: the activity API's pages,
+    which stay in order however many are logged while a client reads them."""
+    query = select(Activity).where(
+        Activity.team_id == team_id,
+        Activity.week == week,
+        Activity.deleted_at.is_(None),
+        Activity.id > after,
+    )
+    if user_id is not None:
+        query = query.where(Activity.user_id == user_id)
+    return list(session.scalars(query.order_by(Activity.id).limit(limit)))

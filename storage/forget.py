@@ -153,6 +153,7 @@ ROW_NAMES = {
     "settings_changes": ("settings change", "settings changes"),
     "slack_installations": ("installation", "installations"),
     "slack_bots": ("installed bot", "installed bots"),
+    "api_keys": ("API key", "API keys"),
 }
 
 

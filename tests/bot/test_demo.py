@@ -20,6 +20,7 @@ def test_demo_plays_a_week_and_a_friday_through_the_real_server(tmp_path: Path) 
 
     assert done.returncode == 0, done.stderr[-2000:]
     shown = done.stdout
+    assert "clicks Add to Slack, approves:" in shown and "answers HTTP 200 “Thank you!”" in shown
     assert "I asked @alex, @sam, @priya to join your team" in shown
     assert "@maya asked you to join their team" in shown and "[Accept] [Decline]" in shown
     assert "Alex Rivera clicks: Accept" in shown and "You joined @maya's team" in shown
@@ -29,6 +30,8 @@ def test_demo_plays_a_week_and_a_friday_through_the_real_server(tmp_path: Path) 
     assert "I don't know “demmo”" in shown
     assert "<!channel> ping attempt" in shown  # shown as text, never a ping
     assert "Only @alex's manager or a Tally admin" in shown
+    assert "HTTP 201: 1 × Meeting booked, +10" in shown
+    assert "Logged *1 meeting booked* — *+10 pts*\n   │ _Logged for you by Salesforce._" in shown
     assert "digests 20" in shown and "1 sent, 0 already sent, 0 failed" in shown
     assert "*Weekly digest*" in shown and "*Leaderboard*" in shown
     assert "[Mark reviewed] [Snooze 7 days]" in shown

@@ -80,6 +80,7 @@ def test_home_tab_and_only_the_scopes_tally_uses(manifest: dict[str, Any]):
             "commands",
             "chat:write",
             "users:read",
+            "users:read.email",  # the activity API names reps by email
             "im:write",
             "files:write",
             "im:history",

@@ -15,7 +15,6 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from datetime import UTC, datetime
-from html import unescape
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,7 @@ from cryptography.fernet import Fernet
 from sqlalchemy import Engine, select
 
 from bot.fakeslack import FakeSlack
+from bot.fakeslack.browser import install
 from bot.fakeslack.signed_requests import SignedSlack
 from bot.web import SLACK_PATH
 from handlers.ids import Action
@@ -38,20 +38,6 @@ PEOPLE = {
     ACME: [("U0ANNA", "anna", True), ("U0ARLO", "arlo", False)],  # manager (admin), rep
     GLOBEX: [("U0GINA", "gina", True), ("U0GARY", "gary", False)],
 }
-
-
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-def _get(url: str, cookie: str | None = None) -> tuple[int, dict[str, str], str]:
-    request = urllib.request.Request(url, headers={"Cookie": cookie} if cookie else {})
-    try:
-        with urllib.request.build_opener(_NoRedirects).open(request, timeout=10) as answer:
-            return answer.status, dict(answer.headers), answer.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, dict(error.headers), error.read().decode()
 
 
 def _oauth_env(slack: FakeSlack) -> dict[str, str]:
@@ -77,20 +63,13 @@ def oauth_tally(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> Ite
 
 def _install(tally: RunningTally, team_id: str) -> str:
     """An admin of `team_id` clicks Add to Slack and approves; the page Tally shows after."""
-    status, headers, page = _get(tally.url + "/slack/install")
-    assert status == 200 and "Add to Slack" in page
-    cookie = {k.lower(): v for k, v in headers.items()}["set-cookie"].split(";")[0]
-    [authorize] = re.findall(r'href="([^"]+/oauth/v2/authorize[^"]*)"', page)
-    authorize = unescape(authorize)
-    assert f"client_id={tally.slack.client_id}" in authorize
-    assert "&scope=commands,chat:write,users:read," in authorize
-    status, headers, _ = _get(f"{authorize}&team={team_id}")
-    assert status == 302
-    # No redirect_uri in the URL: Slack sends the browser to the app's configured Redirect URL.
-    back = tally.url + "/slack/oauth_redirect" + headers["Location"]
-    status, _, done = _get(back, cookie)
-    assert status == 200, done
-    return done
+    done = install(tally.url, team_id)
+    assert done.add_to_slack.status == 200 and "Add to Slack" in done.add_to_slack.body
+    assert f"client_id={tally.slack.client_id}" in done.authorize_url
+    assert "&scope=commands,chat:write,users:read," in done.authorize_url
+    assert done.consent.status == 302
+    assert done.done.status == 200, done.done.body
+    return done.done.body
 
 
 def _signed(tally: RunningTally, team_id: str) -> SignedSlack:
@@ -218,3 +197,48 @@ def test_uninstalling_one_workspace_stops_its_messages_and_keeps_its_data(
     [told] = slack.responses(signed.last_response_url)
     assert "not installed in this workspace any more" in told["text"]
     assert len(tally.entries("U0GARY")) == 1
+
+
+def _api_key(tally: RunningTally, team_id: str, admin: str) -> str:
+    """`admin` makes an activity API key in their own workspace."""
+    signed = _signed(tally, team_id)
+    assert signed.command(admin, "/tally", 'admin api-key new "CRM"').status == 200
+    tally.slack.wait_until(lambda: tally.slack.responses(signed.last_response_url), timeout=10)
+    [made] = tally.slack.responses(signed.last_response_url)
+    return re.search(r"tally_[A-Za-z0-9_-]{20,}", made["text"])[0]
+
+
+def _post(tally: RunningTally, key: str, body: dict[str, object]) -> tuple[int, dict]:
+    request = urllib.request.Request(
+        tally.url + "/api/v1/activities",
+        data=json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}"},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return answer.status, json.loads(answer.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_an_api_key_logs_only_in_its_own_workspace_with_that_workspace_s_token(
+    oauth_tally: RunningTally,
+) -> None:
+    tally, slack = oauth_tally, oauth_tally.slack
+    for team_id in (ACME, GLOBEX):
+        _install(tally, team_id)
+    acme_key, globex_key = _api_key(tally, ACME, "U0ANNA"), _api_key(tally, GLOBEX, "U0GINA")
+
+    logged = _post(tally, acme_key, {"user": "U0ARLO", "activity": "call", "count": 4})
+    crossing = _post(tally, acme_key, {"user": "U0GARY", "activity": "call"})
+    slack.wait_until(lambda: [m for m in slack.messages_of(ACME) if m["channel"] == "DU0ARLO"])
+    slack.uninstall(GLOBEX)
+    assert _signed(tally, GLOBEX).event({"type": "app_uninstalled"}).status == 200
+    after_uninstall = _post(tally, globex_key, {"user": "U0GARY", "activity": "call"})
+
+    assert logged[0] == 201 and logged[1]["points"] == 4
+    assert crossing[0] == 422 and crossing[1]["error"]["code"] == "unknown_user"
+    assert after_uninstall[0] == 403 and after_uninstall[1]["error"]["code"] == "not_installed"
+    assert [(e.team_id, e.user_id) for e in tally.entries()] == [(ACME, "U0ARLO")]
+    for call in slack.calls_to("users.info") + slack.calls_to("chat.postMessage"):
+        assert slack.workspace_of_token(call.token) == call.team_id
