@@ -15,7 +15,14 @@ from sqlalchemy import Engine
 
 from bot.api_http import ActivityApi, ClientFor
 from bot.delivery import Deliverer
-from bot.installations import BotTokens, InstallationStore, OAuthMode, TokenFor, fixed_token
+from bot.installations import (
+    BotTokens,
+    InstallationStore,
+    OAuthMode,
+    OrgWorkspaces,
+    TokenFor,
+    fixed_token,
+)
 from bot.settings import Settings
 from handlers import register_listeners
 from handlers.chart_links import HomeCharts
@@ -140,6 +147,7 @@ def create_app(
     app = TallyApp(
         deps,
         api,
+        OrgWorkspaces(engine) if oauth else None,
         client=client,
         signing_secret=settings.slack_signing_secret,
         **(oauth.bolt_options(settings.public_url) if oauth else {}),
@@ -158,11 +166,22 @@ class TallyApp(App):
     through Bolt's argument injection on every request. It carries the activity API, which
     `tally serve` mounts beside Slack's request URL."""
 
-    def __init__(self, deps: Deps, activity_api: ActivityApi, **options: Any) -> None:
+    def __init__(
+        self,
+        deps: Deps,
+        activity_api: ActivityApi,
+        orgs: OrgWorkspaces | None = None,
+        **options: Any,
+    ) -> None:
         super().__init__(**options)
         self._deps = deps
         self.activity_api = activity_api
+        self._orgs = orgs  # OAuth mode: which org each workspace of an org-wide install is in
 
     def dispatch(self, req: BoltRequest) -> BoltResponse:
-        req.context["deps"] = self._deps
+        context = req.context
+        context["deps"] = self._deps
+        org_wide = context.is_enterprise_install and context.enterprise_id and context.team_id
+        if self._orgs is not None and org_wide:
+            self._orgs.saw(context.team_id, context.enterprise_id, self._deps.clock())
         return super().dispatch(req)

@@ -25,12 +25,15 @@ from slack_sdk.oauth.installation_store.sqlalchemy import SQLAlchemyInstallation
 from slack_sdk.oauth.sqlalchemy_utils import normalize_datetime_for_db
 from slack_sdk.oauth.state_store.sqlalchemy import SQLAlchemyOAuthStateStore
 from slack_sdk.oauth.token_rotation import TokenRotator
-from sqlalchemy import Engine, MetaData, desc, select
+from sqlalchemy import Engine, MetaData, and_, desc, or_, select
+from sqlalchemy.exc import DBAPIError
 
 from bot.settings import OAuth
 from handlers.deps import Gone
 from storage.columns import SealedText
-from storage.models import slack_store_tables
+from storage.db import make_session_factory
+from storage.models import OrgWorkspace, slack_store_tables
+from storage.org_workspaces import remember_org
 
 log = logging.getLogger(__name__)
 
@@ -56,14 +59,20 @@ class InstallationStore(SQLAlchemyInstallationStore):
         )
 
     def bot_of_team(self, team_id: str) -> Bot | None:
-        """The newest bot installed for `team_id`, whatever its org: a workspace of an
+        """The newest bot installed for `team_id`, whatever its org (a workspace of an
         Enterprise Grid org is installed with the org's id beside its own, and a row only
-        carries the team's."""
+        carries the team's), else its org's org-wide bot."""
         c = self.bots.c
+        org = select(OrgWorkspace.enterprise_id).where(OrgWorkspace.team_id == team_id)
+        org_wide = and_(c.is_enterprise_install.is_(True), c.enterprise_id == org.scalar_subquery())
         query = (
             select(self.bots)
-            .where(c.client_id == self.client_id, c.team_id == team_id, c.bot_token.is_not(None))
-            .order_by(desc(c.installed_at))
+            .where(
+                c.client_id == self.client_id,
+                or_(c.team_id == team_id, org_wide),
+                c.bot_token.is_not(None),
+            )
+            .order_by(c.is_enterprise_install, desc(c.installed_at))  # the workspace's own first
             .limit(1)
         )
         with self.engine.connect() as connection:
@@ -135,6 +144,27 @@ class BotTokens:
                 return bot.bot_token
             self._store.save_bot(fresh)
             return fresh.bot_token
+
+
+class OrgWorkspaces:
+    """Notes which Enterprise Grid org each workspace of an org-wide install belongs to, as its
+    requests say (once per workspace per process), so that the clock and the operator commands,
+    which know a row's team only, find the org's bot token for it."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._sessions = make_session_factory(engine)
+        self._seen: dict[str, str] = {}
+
+    def saw(self, team_id: str, enterprise_id: str, now: datetime) -> None:
+        if self._seen.get(team_id) == enterprise_id:
+            return
+        try:
+            with self._sessions.begin() as session:
+                remember_org(session, team_id, enterprise_id, now)
+        except DBAPIError:  # the next request from the workspace tries again
+            log.warning("could not note %s as a workspace of %s", team_id, enterprise_id)
+            return
+        self._seen[team_id] = enterprise_id
 
 
 class OAuthMode:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from handlers.deps import Deps
 from handlers.home import home_changed
+from handlers.ids import LARGEST_ROW_ID
 from handlers.leaderboard import week_goals
 from handlers.people import NotAPerson, SlackSilent, in_one_transaction, named_person
 from handlers.recording import Logged, logged_message, record_entry
@@ -52,7 +53,7 @@ _SLACK_ID = re.compile(r"[UW][A-Z0-9]{2,30}")
 _EXTERNAL = "api:x:"  # idempotency keys: an external id's, and a request's own
 _OWN = "api:r:"
 WEEK_PATTERN = "2[0-9]{3}-W[0-9]{2}"  # the years Tally holds, written one way
-AFTER_LIMIT = 2**62  # ids fit a BIGINT on every database
+AFTER_LIMIT = LARGEST_ROW_ID  # past the id column's range PostgreSQL refuses the query
 
 
 class ApiError(Exception):

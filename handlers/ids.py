@@ -4,7 +4,7 @@ import re
 from enum import StrEnum
 
 _ROW_ID = re.compile(r"[0-9]{1,10}")
-_LARGEST_ROW_ID = 2**31 - 1  # PostgreSQL's INTEGER: a larger id can't name a row, only fail
+LARGEST_ROW_ID = 2**31 - 1  # PostgreSQL's INTEGER: a larger id can't name a row, only fail
 
 
 class Callback(StrEnum):
@@ -61,4 +61,4 @@ def row_id(value: object) -> int | None:
     if not isinstance(value, str) or not _ROW_ID.fullmatch(value):
         return None
     number = int(value)
-    return number if 0 < number <= _LARGEST_ROW_ID else None
+    return number if 0 < number <= LARGEST_ROW_ID else None

@@ -12,6 +12,7 @@ from typing import Any
 from slack_bolt import App
 
 from handlers.deps import Deps, Gone
+from storage.org_workspaces import workspaces_of_org
 from storage.outbox import abandon_team
 
 UNINSTALLED = "Tally was uninstalled from this workspace"
@@ -44,6 +45,9 @@ def _gone(deps: Deps, body: dict[str, Any], context: dict[str, Any]) -> None:
         org_wide=org_wide,
     )
     deps.forget_installation(gone)
-    if team_id:
-        with deps.sessions.begin() as session:
-            abandon_team(session, team_id, UNINSTALLED)
+    with deps.sessions.begin() as session:
+        teams = {team_id} if team_id else set()
+        if org_wide and gone.enterprise_id:  # every workspace the org's install served
+            teams.update(workspaces_of_org(session, gone.enterprise_id))
+        for team in sorted(teams):
+            abandon_team(session, team, UNINSTALLED)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import String, Table, cast, delete, func, literal, or_, select, update
+from sqlalchemy import String, Table, and_, cast, delete, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from storage.models import (
@@ -19,6 +19,7 @@ from storage.models import (
     Activity,
     Base,
     Member,
+    OrgWorkspace,
     OutboxMessage,
     TeamInvite,
     TimeOff,
@@ -154,6 +155,7 @@ ROW_NAMES = {
     "slack_installations": ("installation", "installations"),
     "slack_bots": ("installed bot", "installed bots"),
     "api_keys": ("API key", "API keys"),
+    "org_workspaces": ("Enterprise Grid org link", "Enterprise Grid org links"),
 }
 
 
@@ -185,10 +187,12 @@ def forget_workspace(session: Session, team_id: str) -> dict[str, int]:
 
 
 def still_installed(session: Session, team_id: str) -> bool:
-    """Whether an OAuth installation still holds a bot token for `team_id`."""
-    query = select(slack_bots.c.id).where(
-        slack_bots.c.team_id == team_id, slack_bots.c.bot_token.is_not(None)
-    )
+    """Whether an OAuth installation still holds a bot token for `team_id`: its own, or its
+    Enterprise Grid org's org-wide one."""
+    c = slack_bots.c
+    org = select(OrgWorkspace.enterprise_id).where(OrgWorkspace.team_id == team_id)
+    org_wide = and_(c.is_enterprise_install.is_(True), c.enterprise_id == org.scalar_subquery())
+    query = select(c.id).where(or_(c.team_id == team_id, org_wide), c.bot_token.is_not(None))
     return session.execute(query.limit(1)).first() is not None
 
 

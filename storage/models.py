@@ -262,6 +262,19 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None]
 
 
+class OrgWorkspace(Base):
+    """A workspace of an Enterprise Grid org that installed Tally org-wide, as its requests
+    said: the org's one installation holds the bot token for it."""
+
+    __tablename__ = "org_workspaces"
+    __table_args__ = (UniqueConstraint("team_id"), Index(None, "enterprise_id"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[str] = mapped_column(SLACK_ID)
+    enterprise_id: Mapped[str] = mapped_column(SLACK_ID)
+    seen_at: Mapped[datetime]
+
+
 # Wider than slack-sdk's String(200): with TALLY_SECRET_KEY they hold Fernet text (migration 0013).
 TOKEN = String(400)
 

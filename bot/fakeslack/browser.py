@@ -41,15 +41,16 @@ def get(url: str, cookie: str | None = None) -> Page:
         return Page(error.code, _lower(error.headers), error.read().decode())
 
 
-def install(app_url: str, team_id: str) -> Install:
-    """Click Add to Slack on `app_url`, approve for `team_id`, follow Slack back to Tally."""
+def install(app_url: str, team_id: str, *, org_wide: bool = False) -> Install:
+    """Click Add to Slack on `app_url`, approve for `team_id` (with `org_wide`, for every
+    workspace of the Enterprise Grid org `team_id` then names), follow Slack back to Tally."""
     page = get(app_url + "/slack/install")
     cookie = page.headers.get("set-cookie", "").split(";")[0]
     links = re.findall(r'href="([^"]+/oauth/v2/authorize[^"]*)"', page.body)
     if page.status != 200 or not links:
         raise AssertionError(f"no Add to Slack button on the install page ({page.status})")
     authorize = unescape(links[0])
-    consent = get(f"{authorize}&team={team_id}")
+    consent = get(f"{authorize}&{'enterprise' if org_wide else 'team'}={team_id}")
     # No redirect_uri in the URL: Slack sends the browser to the app's configured Redirect URL.
     done = get(app_url + "/slack/oauth_redirect" + consent.headers.get("location", ""), cookie)
     return Install(page, authorize, consent, done)

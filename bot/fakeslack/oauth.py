@@ -25,15 +25,18 @@ class _Code:
     scopes: str
     redirect_uri: str | None
     expires_at: float
+    enterprise_id: str | None = None  # an org-wide install of an Enterprise Grid org
 
 
 @dataclass
 class Grant:
-    """A token some install minted: the workspace it acts on, until when, and if revoked."""
+    """A token some install minted: the workspace it acts on (or, org-wide, the Enterprise
+    Grid org: every workspace of it), until when, and if revoked."""
 
-    team_id: str
+    team_id: str | None
     expires_at: float | None = None
     revoked: bool = False
+    enterprise_id: str | None = None
 
 
 class Installs:
@@ -45,9 +48,11 @@ class Installs:
         self.token_lifetime_s = 43200
         self._codes: dict[str, _Code] = {}
         self.grants: dict[str, Grant] = {}
-        self._refresh: dict[str, str] = {}  # refresh token -> team_id
+        self._refresh: dict[str, Grant] = {}  # refresh token -> whom its next token acts on
 
-    def approve(self, query: str, team_id: str, user_id: str) -> str:
+    def approve(
+        self, query: str, team_id: str, user_id: str, enterprise_id: str | None = None
+    ) -> str:
         """The consent page's answer to an authorize URL's query: the redirect URL, with a
         one-time code, or with the error Slack shows an app whose client_id it doesn't know."""
         asked = {name: values[0] for name, values in parse_qs(query).items()}
@@ -61,55 +66,71 @@ class Installs:
             asked.get("scope", ""),
             asked.get("redirect_uri"),
             wall_clock() + CODE_SECONDS,
+            enterprise_id,
         )
         return _with_query(redirect, code=code, state=state)
 
-    def access(self, args: dict[str, Any], authorization: str | None) -> tuple[str, dict[str, Any]]:
-        """`oauth.v2.access`: (the workspace it installs in, the answer). Raises SlackError."""
+    def access(
+        self, args: dict[str, Any], authorization: str | None
+    ) -> tuple[str, str | None, dict[str, Any]]:
+        """`oauth.v2.access`: (a workspace it installs in, the org if org-wide, the answer).
+        Raises SlackError."""
         client_id, client_secret = _credentials(args, authorization)
         if client_id != self.client_id:
             raise SlackError("invalid_client_id")
         if client_secret != self.client_secret:
             raise SlackError("bad_client_secret")
         if args.get("grant_type") == "refresh_token":
-            team_id = self._refresh.pop(str(args.get("refresh_token") or ""), None)
-            if team_id is None:
+            owner = self._refresh.pop(str(args.get("refresh_token") or ""), None)
+            if owner is None:
                 raise SlackError("invalid_refresh_token")
-            return team_id, self._tokens(team_id) | {"token_type": "bot"}
+            tokens = self._tokens(owner.team_id, owner.enterprise_id)
+            return owner.team_id or "", owner.enterprise_id, tokens | {"token_type": "bot"}
         code = self._codes.pop(str(args.get("code") or ""), None)
         if code is None or code.expires_at < wall_clock():
             raise SlackError("invalid_code")
         if args.get("redirect_uri") and args["redirect_uri"] != code.redirect_uri:
             raise SlackError("bad_redirect_uri")
-        return code.team_id, self._tokens(code.team_id) | {
-            "token_type": "bot",
-            "scope": code.scopes,
-            "app_id": APP_ID,
-            "team": {"id": code.team_id},
-            "enterprise": None,
-            "is_enterprise_install": False,
-            "authed_user": {"id": code.user_id},
-        }
+        org = code.enterprise_id
+        return (
+            code.team_id,
+            org,
+            self._tokens(None if org else code.team_id, org)
+            | {
+                "token_type": "bot",
+                "scope": code.scopes,
+                "app_id": APP_ID,
+                "team": None if org else {"id": code.team_id},
+                "enterprise": {"id": org} if org else None,
+                "is_enterprise_install": org is not None,
+                "authed_user": {"id": code.user_id},
+            },
+        )
 
     def grant_of(self, token: str) -> Grant | None:
         return self.grants.get(token)
 
-    def uninstall(self, team_id: str) -> None:
+    def uninstall(self, owner: str) -> None:
+        """Revoke what was installed for `owner`: a workspace's id, or an org's (E…)."""
         for grant in self.grants.values():
-            if grant.team_id == team_id:
+            if owner in (grant.team_id, grant.enterprise_id):
                 grant.revoked = True
-        self._refresh = {r: t for r, t in self._refresh.items() if t != team_id}
+        self._refresh = {
+            r: g for r, g in self._refresh.items() if owner not in (g.team_id, g.enterprise_id)
+        }
 
-    def _tokens(self, team_id: str) -> dict[str, Any]:
-        """A new access token for `team_id` (and, with rotation, its refresh token)."""
+    def _tokens(self, team_id: str | None, enterprise_id: str | None = None) -> dict[str, Any]:
+        """A new access token for the workspace or org (and, with rotation, its refresh token)."""
+        owner = team_id or enterprise_id
         if not self.rotation_enabled:
-            token = f"xoxb-{team_id}-{secrets.token_hex(8)}"
-            self.grants[token] = Grant(team_id)
+            token = f"xoxb-{owner}-{secrets.token_hex(8)}"
+            self.grants[token] = Grant(team_id, enterprise_id=enterprise_id)
             return {"access_token": token}
-        token = f"xoxe.xoxb-1-{team_id}-{secrets.token_hex(8)}"
+        token = f"xoxe.xoxb-1-{owner}-{secrets.token_hex(8)}"
         refresh = f"xoxe-1-{secrets.token_hex(12)}"
-        self.grants[token] = Grant(team_id, expires_at=wall_clock() + self.token_lifetime_s)
-        self._refresh[refresh] = team_id
+        expires_at = wall_clock() + self.token_lifetime_s
+        self.grants[token] = Grant(team_id, expires_at, enterprise_id=enterprise_id)
+        self._refresh[refresh] = Grant(team_id, enterprise_id=enterprise_id)
         return {
             "access_token": token,
             "refresh_token": refresh,

@@ -58,9 +58,12 @@ class SignedSlack:
         team_id: str = "T0TALLY",
         slack: FakeSlack | None = None,
         clock: Callable[[], float] = wall_clock,
+        enterprise_id: str | None = None,
     ):
         self.endpoint = endpoint
         self.team_id = team_id
+        # A workspace of an Enterprise Grid org where Tally is installed org-wide.
+        self.enterprise_id = enterprise_id
         self.last_response_url: str | None = None
         self.last_trigger_id: str | None = None
         self._slack = slack
@@ -88,9 +91,11 @@ class SignedSlack:
             "command": command,
             "text": text,
             "api_app_id": APP_ID,
-            "is_enterprise_install": "false",
+            "is_enterprise_install": "true" if self.enterprise_id else "false",
             "trigger_id": self._new_trigger_id(user_id),
         }
+        if self.enterprise_id:
+            fields |= {"enterprise_id": self.enterprise_id, "enterprise_name": "Org"}
         if response_url := self._new_response_url():
             fields["response_url"] = response_url
         return self.post(urlencode(fields), _FORM)
@@ -207,15 +212,17 @@ class SignedSlack:
             "event_time": int(now),
             "authorizations": [
                 {
-                    "enterprise_id": None,
-                    "team_id": self.team_id,
+                    "enterprise_id": self.enterprise_id,
+                    "team_id": None if self.enterprise_id else self.team_id,
                     "user_id": self._bot_user_id,
                     "is_bot": True,
-                    "is_enterprise_install": False,
+                    "is_enterprise_install": self.enterprise_id is not None,
                 }
             ],
             "is_ext_shared_channel": False,
         }
+        if self.enterprise_id:
+            envelope["enterprise_id"] = self.enterprise_id
         return self.post(json.dumps(envelope), "application/json")
 
     def post(
@@ -301,8 +308,8 @@ class SignedSlack:
             "api_app_id": APP_ID,
             "team": {"id": self.team_id, "domain": TEAM_DOMAIN},
             "user": {"id": user_id, "username": name, "name": name, "team_id": self.team_id},
-            "enterprise": None,
-            "is_enterprise_install": False,
+            "enterprise": {"id": self.enterprise_id} if self.enterprise_id else None,
+            "is_enterprise_install": self.enterprise_id is not None,
         }
 
     def _message_payload(self, message: dict[str, Any] | None) -> dict[str, Any]:

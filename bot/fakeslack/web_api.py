@@ -116,6 +116,7 @@ class FakeSlack:
         self._workspace = Workspace(team_id, bot_user_id)
         self._workspaces: dict[str, Workspace] = {team_id: self._workspace}
         self._names: dict[str, str] = {}
+        self._orgs: dict[str, list[str]] = {}  # Enterprise Grid org -> its workspaces
         self._installs = Installs(client_id, client_secret)
         self.client_id, self.client_secret = client_id, client_secret
         self._calls: list[ApiCall] = []
@@ -199,12 +200,24 @@ class FakeSlack:
     # --- more workspaces, installed by OAuth ----------------------------------------------
 
     def add_workspace(
-        self, team_id: str, *, name: str | None = None, bot_user_id: str | None = None
+        self,
+        team_id: str,
+        *,
+        name: str | None = None,
+        bot_user_id: str | None = None,
+        enterprise_id: str | None = None,
     ) -> None:
         """A further workspace (the constructor's stays the default): its users, messages and
-        views are its own, and only tokens an install minted for it act on it."""
+        views are its own, and only tokens an install minted for it (or, org-wide, for its
+        Enterprise Grid org `enterprise_id`) act on it."""
         with self._lock:
             bot = bot_user_id or f"UBOT{team_id.removeprefix('T')}"
+            if enterprise_id is not None:  # one bot user across the org, as on Grid
+                bot = next(
+                    (self._workspaces[t].bot_user_id for t in self._orgs.get(enterprise_id, [])),
+                    bot,
+                )
+                self._orgs.setdefault(enterprise_id, []).append(team_id)
             self._workspaces[team_id] = Workspace(team_id, bot)
             self._names[team_id] = name or team_id
 
@@ -226,25 +239,40 @@ class FakeSlack:
         self._installs.token_lifetime_s = seconds
 
     def authorize_url_approved(
-        self, url: str, team_id: str | None = None, user_id: str | None = None
+        self,
+        url: str,
+        team_id: str | None = None,
+        user_id: str | None = None,
+        enterprise_id: str | None = None,
     ) -> str:
         """Where Slack's consent page sends the installer once `user_id` (default: the
-        workspace's first admin) approves `url` for `team_id` (default: the default one)."""
+        workspace's first admin) approves `url` for `team_id` (default: the default one), or
+        for all of its org `enterprise_id` (then the first of the org's workspaces)."""
         with self._lock:
+            if enterprise_id is not None:
+                team_id = self._orgs[enterprise_id][0]
             workspace = self._workspaces[team_id or self.team_id]
             approver = user_id or workspace.first_admin() or "U0INSTALLER"
-            return self._installs.approve(urlsplit(url).query, workspace.team_id, approver)
+            query = urlsplit(url).query
+            return self._installs.approve(query, workspace.team_id, approver, enterprise_id)
 
-    def uninstall(self, team_id: str) -> None:
-        """The workspace removes the app: every token minted for it answers token_revoked."""
+    def uninstall(self, owner: str) -> None:
+        """The workspace (or the org, E…) removes the app: every token minted for it answers
+        token_revoked."""
         with self._lock:
-            self._installs.uninstall(team_id)
+            self._installs.uninstall(owner)
 
     def workspace_of_token(self, token: str) -> str | None:
-        """The workspace an install minted `token` for (None: not minted by an install)."""
+        """The workspace an install minted `token` for, the org's id for an org-wide install
+        (None: not minted by an install)."""
         with self._lock:
             grant = self._installs.grant_of(token)
-            return None if grant is None else grant.team_id
+            return None if grant is None else grant.team_id or grant.enterprise_id
+
+    def org_of(self, team_id: str) -> str | None:
+        """The Enterprise Grid org `team_id` belongs to."""
+        with self._lock:
+            return next((org for org, teams in self._orgs.items() if team_id in teams), None)
 
     # --- setting the scene ----------------------------------------------------------------
 
@@ -397,7 +425,7 @@ class FakeSlack:
         self, method: str, args: dict[str, Any], token: str | None
     ) -> tuple[int, dict[str, str], dict[str, Any]]:
         with self._lock:
-            workspace, refusal = self._workspace_for(token)
+            workspace, refusal = self._workspace_for(token, args)
             failure = self._take_failure(method)
             if failure is not None:
                 if failure.after_serving and workspace is not None:
@@ -409,6 +437,9 @@ class FakeSlack:
                 status, headers, body = self._answer_limited(method, args, workspace)
             else:
                 status, headers, body = 200, {}, self._serve(method, args, workspace)
+            grant = self._installs.grant_of(token or "")
+            if method == "auth.test" and body.get("ok") and grant and grant.enterprise_id:
+                body = body | {"enterprise_id": grant.enterprise_id, "is_enterprise_install": True}
             served = workspace.team_id if workspace is not None else None
             self._calls.append(ApiCall(method, args, status, token, served))
         self._notify()
@@ -420,20 +451,26 @@ class FakeSlack:
         """`oauth.v2.access`, answered by the app's credentials rather than a token."""
         with self._lock:
             try:
-                team_id, body = self._installs.access(args, authorization)
+                team_id, org, body = self._installs.access(args, authorization)
                 body = {"ok": True} | body
-                workspace = self._workspaces[team_id]
+                workspace = self._workspaces[self._orgs[org][0] if org else team_id]
                 body["bot_user_id"] = workspace.bot_user_id
                 if isinstance(body.get("team"), dict):
                     body["team"]["name"] = self._names.get(team_id, "Tally Demo")
+                if isinstance(body.get("enterprise"), dict):
+                    body["enterprise"]["name"] = self._names.get(org or "", org)
             except SlackError as error:
                 team_id, body = None, {"ok": False, "error": str(error)}
             self._calls.append(ApiCall("oauth.v2.access", args, 200, None, team_id))
         self._notify()
         return 200, {}, body
 
-    def _workspace_for(self, token: str | None) -> tuple[Workspace | None, str]:
-        """The workspace a call with `token` acts on, or None and Slack's error code."""
+    def _workspace_for(
+        self, token: str | None, args: dict[str, Any]
+    ) -> tuple[Workspace | None, str]:
+        """The workspace a call with `token` acts on, or None and Slack's error code. An
+        org-wide token acts on the org's workspace the call names: by `team_id`, or the one
+        whose member the user or DM channel is."""
         if not token:
             return None, "not_authed"
         grant = self._installs.grant_of(token)
@@ -442,10 +479,23 @@ class FakeSlack:
                 return None, "token_revoked"
             if grant.expires_at is not None and grant.expires_at < wall_clock():
                 return None, "token_expired"
+            if grant.team_id is None:
+                return self._org_workspace(self._orgs[grant.enterprise_id or ""], args), ""
             return self._workspaces[grant.team_id], ""
         if not token.startswith("xoxb-"):
             return None, "invalid_auth"
         return self._workspace, ""  # any other bot token: the default workspace, as ever
+
+    def _org_workspace(self, teams: list[str], args: dict[str, Any]) -> Workspace:
+        if args.get("team_id") in teams:
+            return self._workspaces[args["team_id"]]
+        channel = str(args.get("channel") or "")
+        person = args.get("user") or str(args.get("users") or "").split(",")[0]
+        person = person or (channel[1:] if channel.startswith("D") else "")
+        for team_id in teams:
+            if person and self._workspaces[team_id].user_name(person) is not None:
+                return self._workspaces[team_id]
+        return self._workspaces[teams[0]]
 
     def _home_of(self, user_id: str) -> Workspace:
         """The workspace that has `user_id` as a member (the default one if none has)."""
@@ -619,11 +669,11 @@ class _Handler(BaseHTTPRequestHandler):
         approver (the test's say), then the browser is sent back to the app."""
         asked = dict(parse_qsl(query))
         fake = self.server.fake
-        team_id = asked.get("team") or fake.team_id
-        if team_id not in fake._workspaces:
+        team_id, org = asked.get("team") or fake.team_id, asked.get("enterprise")
+        if (org not in fake._orgs) if org else (team_id not in fake._workspaces):
             self._reply(404, "no such workspace", "text/plain")
             return
-        location = fake.authorize_url_approved(self.path, team_id, asked.get("user"))
+        location = fake.authorize_url_approved(self.path, team_id, asked.get("user"), org)
         self.send_response(302)
         self.send_header("Location", location)
         self.send_header("Content-Length", "0")

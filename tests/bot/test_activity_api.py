@@ -328,3 +328,28 @@ def test_the_api_keeps_to_its_openapi_document(shared_tally: Any, tmp_path: Path
     generated = re.search(r"(\d+) generated, (\d+) passed", run.stdout)
     assert generated is not None and int(generated[1]) > 300, run.stdout[-3000:]
     assert generated[1] == generated[2]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("after=46360979382", "after"),  # past PostgreSQL's INTEGER ids: it was a 503
+        ("after=-1", "after"),
+        ("limit=0", "limit"),
+        ("limit=501", "limit"),
+        ("limit=", "limit"),
+        ("week=2026-W60", "week"),
+        ("week=2026w49", "week"),
+        ("user=", "user"),
+        ("user=U0NOBODY", "user"),
+        ("page=2", None),
+    ],
+)
+def test_a_bad_report_parameter_is_a_422_that_names_it(
+    crm: tuple[RunningTally, str], query: str, field: str | None
+) -> None:
+    tally, key = crm
+    status, _, answer = call(tally, "GET", f"{ACTIVITIES}?{query}", key=key)
+
+    assert status == 422, answer
+    assert answer["error"].get("field") == field

@@ -1,8 +1,6 @@
 """`tally forget` as an admin runs it: it shows what goes, asks, and removes only that person."""
 
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session
@@ -10,22 +8,14 @@ from sqlalchemy.orm import Session
 from storage.db import make_engine, make_session_factory
 from storage.forget import footprint
 from storage.members import get_member
+from tests.fixtures.cli import run_tally
 from tests.fixtures.seed import TEAM, log, person, plan, seeding, team
 
 MONA, RITA, RAVI = "U0MONA", "U0RITA", "U0RAVI"
 
 
 def _tally(*args: str, database_url: str, answer: str = "") -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TALLY_"))}
-    clean.pop("LOG_LEVEL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "forget", *args],
-        env={**clean, "DATABASE_URL": database_url},
-        input=answer,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_tally("forget", *args, env={"DATABASE_URL": database_url}, answer=answer)
 
 
 def _seed(database_url: str) -> None:

@@ -1,8 +1,6 @@
 """`tally forget-workspace T…` as an admin runs it after a workspace removed Tally."""
 
-import os
 import subprocess
-import sys
 from datetime import UTC, datetime
 
 from slack_sdk.oauth.installation_store.models.installation import Installation
@@ -13,22 +11,14 @@ from bot.settings import DEFAULT_SCOPES, OAuth
 from storage.db import make_engine
 from storage.members import save_profile
 from storage.models import Activity, Member
+from tests.fixtures.cli import run_tally
 from tests.fixtures.seed import TEAM, log, person, plan, seeding, team
 
 OTHER = "T0OTHER"
 
 
 def _tally(*args: str, database_url: str, answer: str = "") -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TALLY_"))}
-    clean.pop("LOG_LEVEL", None)
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", "forget-workspace", *args],
-        env={**clean, "DATABASE_URL": database_url},
-        input=answer,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    return run_tally("forget-workspace", *args, env={"DATABASE_URL": database_url}, answer=answer)
 
 
 def _seed(database_url: str) -> None:

@@ -7,10 +7,8 @@ one stops its messages while the other carries on.
 """
 
 import json
-import os
 import re
 import subprocess
-import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -29,6 +27,8 @@ from handlers.ids import Action
 from storage.db import make_session_factory
 from storage.members import set_manager
 from storage.models import Activity, OutboxMessage, slack_bots
+from storage.outbox import Draft, enqueue
+from tests.fixtures.cli import run_tally
 from tests.fixtures.server import RunningTally, tally_serving
 from tests.fixtures.slack import SIGNING_SECRET
 
@@ -77,21 +77,8 @@ def _signed(tally: RunningTally, team_id: str) -> SignedSlack:
 
 
 def _tally(*args: str, slack: FakeSlack, database_url: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("SLACK_", "TALLY_"))}
-    env = {
-        **clean,
-        **_oauth_env(slack),
-        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
-        "SLACK_API_URL": slack.url,
-        "DATABASE_URL": database_url,
-    }
-    return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    env = {"SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": slack.url}
+    return run_tally(*args, env=env | _oauth_env(slack) | {"DATABASE_URL": database_url})
 
 
 def _teams(engine: Engine) -> None:
@@ -242,3 +229,91 @@ def test_an_api_key_logs_only_in_its_own_workspace_with_that_workspace_s_token(
     assert [(e.team_id, e.user_id) for e in tally.entries()] == [(ACME, "U0ARLO")]
     for call in slack.calls_to("users.info") + slack.calls_to("chat.postMessage"):
         assert slack.workspace_of_token(call.token) == call.team_id
+
+
+INITECH = "E0INITECH"
+GRID = {  # two workspaces of one Enterprise Grid org: (user, name, admin, their manager)
+    "T0INITA": [("U0IRIS", "iris", True, None), ("U0IVAN", "ivan", False, "U0IRIS")],
+    "T0INITB": [("U0IGOR", "igor", False, None), ("U0IDA", "ida", False, "U0IGOR")],
+}
+
+
+@pytest.fixture
+def grid_tally(fake_slack: FakeSlack, database_url: str, tmp_path: Path) -> Iterator[RunningTally]:
+    for team_id, people in GRID.items():
+        fake_slack.add_workspace(team_id, name=team_id, enterprise_id=INITECH)
+        for user_id, name, admin, _ in people:
+            fake_slack.add_user(user_id, name, is_admin=admin, team_id=team_id)
+    with tally_serving(
+        fake_slack, database_url, tmp_path / "serve.log", **_oauth_env(fake_slack)
+    ) as running:
+        yield running
+
+
+def test_an_org_wide_install_serves_each_workspace_of_the_org(
+    grid_tally: RunningTally, database_url: str
+) -> None:
+    tally, slack = grid_tally, grid_tally.slack
+    done = install(tally.url, INITECH, org_wide=True)
+    assert done.done.status == 200 and "Thank you!" in done.done.body
+    with tally.engine.connect() as connection:
+        query = select(slack_bots.c.enterprise_id, slack_bots.c.team_id)
+        query = query.where(slack_bots.c.is_enterprise_install.is_(True))
+        assert connection.execute(query).all() == [(INITECH, None)]
+    signed = {
+        team: SignedSlack(
+            tally.url + SLACK_PATH, SIGNING_SECRET, team, slack, enterprise_id=INITECH
+        )
+        for team in GRID
+    }
+    said = {
+        "T0INITA": tally.read(signed["T0INITA"].command("U0IVAN", "/log", "12 calls").json()),
+        "T0INITB": tally.read(signed["T0INITB"].command("U0IDA", "/log", "demo self-led").json()),
+    }
+    with make_session_factory(tally.engine).begin() as session:
+        for team_id, people in GRID.items():
+            for user_id, _, _, manager in people:
+                if manager:
+                    set_manager(session, team_id, user_id, manager, None, datetime.now(UTC))
+
+    digests = _tally("digest", slack=slack, database_url=database_url)
+
+    assert "+12 pts" in said["T0INITA"] and "+25 pts" in said["T0INITB"]
+    assert digests.returncode == 0, digests.stderr
+    [to_iris] = [m for m in slack.messages_of("T0INITA") if m["channel"] == "DU0IRIS"]
+    [to_igor] = [m for m in slack.messages_of("T0INITB") if m["channel"] == "DU0IGOR"]
+    assert "12 pts" in to_iris["text"] and "25 pts" in to_igor["text"]
+    posts = slack.calls_to("chat.postMessage")
+    assert {p.team_id for p in posts} == set(GRID)
+    assert {slack.workspace_of_token(p.token) for p in posts} == {INITECH}
+
+
+def test_an_org_wide_uninstall_stops_every_workspace_of_the_org(grid_tally: RunningTally) -> None:
+    tally, slack = grid_tally, grid_tally.slack
+    install(tally.url, INITECH, org_wide=True)
+    signed = {
+        team: SignedSlack(
+            tally.url + SLACK_PATH, SIGNING_SECRET, team, slack, enterprise_id=INITECH
+        )
+        for team in GRID
+    }
+    for team, (user_id, *_) in ((t, GRID[t][1]) for t in GRID):
+        assert signed[team].command(user_id, "/log", "1 call").status == 200
+    with make_session_factory(tally.engine).begin() as session:
+        for team_id in GRID:
+            draft = Draft(team_id, "digest", "U0X", "2026-W49", "queued", [], None)
+            enqueue(session, draft, datetime.now(UTC))
+
+    slack.uninstall(INITECH)
+    assert signed["T0INITA"].event({"type": "app_uninstalled"}).status == 200
+
+    with make_session_factory(tally.engine)() as session:
+        left = session.scalars(select(OutboxMessage).where(OutboxMessage.recipient == "U0X"))
+        assert {(m.team_id, m.status, m.last_error) for m in left} == {
+            (team_id, "abandoned", "Tally was uninstalled from this workspace") for team_id in GRID
+        }
+    with tally.engine.connect() as connection:
+        assert connection.execute(select(slack_bots.c.id)).all() == []
+    assert signed["T0INITB"].command("U0IDA", "/log", "1 call").status == 200
+    [told] = slack.responses(signed["T0INITB"].last_response_url)
+    assert "not installed in this workspace any more" in told["text"]
