@@ -353,3 +353,17 @@ def test_a_bad_report_parameter_is_a_422_that_names_it(
 
     assert status == 422, answer
     assert answer["error"].get("field") == field
+
+
+def test_a_key_made_without_receipts_logs_without_a_dm(crm: tuple[RunningTally, str]) -> None:
+    tally, _ = crm
+    quiet, reply = new_key(tally, '"Dialer" no-receipts')
+    status, _, entry = call(tally, "POST", ACTIVITIES, {"user": REP, "activity": "call"}, key=quiet)
+    loud = call(tally, "POST", ACTIVITIES, {"user": REP, "activity": "email"}, key=crm[1])
+
+    [only] = receipts(tally, REP)
+    assert "no receipts" in reply
+    assert status == 201 and entry["points"] == 1 and loud[0] == 201
+    first_line = tally.read(only).splitlines()[0]
+    assert "email" in first_line and "call" not in first_line
+    assert len(tally.entries(REP)) == 2
