@@ -113,6 +113,15 @@ class _ChunkReads:
     overdue: Mapping[str, list[OverduePlan]] = field(default_factory=dict)
     away: DaysOff = field(default_factory=dict)
     deals: Deals = field(default_factory=dict)
+    totals: Mapping[tuple[str, str], int] = field(default_factory=dict)  # the weeks before
+    usual: Mapping[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+
+    def total(self, user_id: str, week: str) -> int | None:
+        """The rep's points that week; None when they logged nothing in it."""
+        found = self.totals.get((user_id, week))
+        if found is None and (rows := self.rows.get((user_id, week))):
+            found = sum(points for _, _, points in rows)  # a week another digest shows
+        return found
 
 
 @dataclass(frozen=True)
@@ -133,15 +142,9 @@ class _Week:
         return cls(week, monday, before, shown, rules.week_goal(monday))
 
 
-def _rep_weeks(
-    rules: ScoringRules,
-    reps: list[Rep],
-    week: str,
-    read: _ChunkReads,
-    points: Mapping[tuple[str, str], dict[str, int]],
-) -> list[RepWeek]:
+def _rep_weeks(rules: ScoringRules, reps: list[Rep], week: str, read: _ChunkReads) -> list[RepWeek]:
     when = _Week.of(rules, week)
-    result = [_rep_week(rules, rep, when, read, points) for rep in reps]
+    result = [_rep_week(rules, rep, when, read) for rep in reps]
     return sorted(result, key=lambda r: (-r.tally.total, r.user_id))
 
 
@@ -150,11 +153,10 @@ def _rep_week(
     rep: Rep,
     when: _Week,
     read: _ChunkReads,
-    points: Mapping[tuple[str, str], dict[str, int]],
 ) -> RepWeek:
     mine = read.rows.get((rep.user_id, when.label), [])
     tally = tally_week(mine, rules.catalog)
-    previous = read.rows.get((rep.user_id, when.before[0]))
+    previous = read.total(rep.user_id, when.before[0])
     friday = when.monday + timedelta(days=4)
     start = rep.onboarding_start
     onboarding = onboarding_week(start, friday) if start else None
@@ -163,13 +165,13 @@ def _rep_week(
     return RepWeek(
         user_id=rep.user_id,
         tally=tally,
-        change=tally.total - sum(p for _, _, p in previous) if previous else None,
+        change=tally.total - previous if previous is not None else None,
         onboarding_week=onboarding,
         goal_applies=goal_applies(start, friday, rules.goal_window),
         goal=rules.week_goal(when.monday, days_off) if days_off else when.goal,
         starts=day_label(start) if start and onboarding is None else None,
         full_goal=rules.weekly_goal,
-        trend=sparkline([sum(points[rep.user_id, w].values()) for w in when.shown]),
+        trend=sparkline([*(read.total(rep.user_id, w) or 0 for w in when.shown[:-1]), tally.total]),
         last_day=last if last is not None and last <= when.monday + timedelta(days=6) else None,
         funnel=tuple(funnel({key: count for key, count, _ in mine})),
         deals=read.deals.get((rep.user_id, when.label), {}),
@@ -222,21 +224,21 @@ def _render(
     """The digest, then with `charts` the team chart that follows it (none for a manager without
     reps): drawn only when asked for, as most Fridays' callers drop it."""
     before = _weeks_back(week, TREND_WEEKS)
-    # Points by activity for each rep's weeks, worked out once for the trend and who to coach.
-    points = {
-        (r.user_id, w): _points(read.rows.get((r.user_id, w)))
-        for r in reps
-        for w in (week, *before)
-    }
-    weeks = _rep_weeks(rules, reps, week, read, points)
+    weeks = _rep_weeks(rules, reps, week, read)
     monday = parse_iso_week(week)
     best = weeks[0].tally.total if weeks else 0
     top = [r for r in weeks if r.tally.total == best] if best > 0 else []  # ties share the top
     team = _team_week(weeks)
     coach = who_to_coach(
         rules.catalog,
-        {r.user_id: points[r.user_id, week] for r in reps},
-        {r.user_id: [p for w in before if (p := points[r.user_id, w])] for r in reps},
+        {r.user_id: _points(read.rows.get((r.user_id, week))) for r in reps},
+        {
+            r.user_id: (
+                read.usual.get((r.user_id, week), {}),
+                sum(1 for w in before if read.total(r.user_id, w) is not None),
+            )
+            for r in reps
+        },
     )
     head = say(
         "digest",
@@ -380,8 +382,7 @@ def _read(
     their managers in SQL, so no statement carries a thousand ids."""
     manager_ids = {m.user_id for m, _ in group}
     this = {w for _, w in group}
-    weeks = this | {b for w in this for b in _weeks_back(w, TREND_WEEKS)}
-    found = rep_weeks(session, team_id, manager_ids, weeks)
+    found = rep_weeks(session, team_id, manager_ids, {w: _weeks_back(w, TREND_WEEKS) for w in this})
     rep_ids = [r.user_id for r in reps] if len(reps) <= IN_LIST_LIMIT else None
     overdue: dict[str, list[OverduePlan]] = {}
     for plan in overdue_for_team(session, team_id, rep_ids, now):
@@ -390,6 +391,8 @@ def _read(
     first, last = min(mondays), max(mondays) + timedelta(days=4)
     return _ChunkReads(
         rows=found.rows,
+        totals=found.totals,
+        usual=found.usual,
         last_days=last_days_of(session, team_id, [r.user_id for r in reps], found.last_days),
         overdue=overdue,
         away=chunk_days_off(session, team_id, manager_ids, first, last),

@@ -4,7 +4,7 @@ their trend, and who most needs coaching, against their own recent weeks rather 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from scoring.catalog import CLOSED_WON, Catalog
@@ -45,18 +45,18 @@ class Coaching:
 def who_to_coach(
     catalog: Catalog,
     this_week: Mapping[str, Mapping[str, int]],
-    before: Mapping[str, Sequence[Mapping[str, int]]],
+    before: Mapping[str, tuple[Mapping[str, int], int]],
 ) -> list[Coaching]:
-    """The reps furthest below their own average of the weeks before (points by activity key in
-    each mapping), biggest shortfall first, ties by id; a rep with no earlier weeks has no
-    average to fall short of."""
+    """The reps furthest below their own average of the weeks before, biggest shortfall first,
+    ties by id. `this_week` holds points by activity key; `before` each rep's points by key
+    summed over the weeks before, and how many of those weeks they logged in (the average's
+    divisor): a rep with no earlier weeks has no average to fall short of."""
     found = []
-    for user_id, weeks in before.items():
+    for user_id, (summed, weeks) in before.items():
         if not weeks:
             continue
         now = this_week.get(user_id, {})
-        keys = dict.fromkeys(key for w in weeks for key in w)  # each key once, in first-seen order
-        usual = {key: sum(w.get(key, 0) for w in weeks) / len(weeks) for key in keys}
+        usual = {key: points / weeks for key, points in summed.items()}
         shortfall = sum(usual.values()) - sum(now.values())
         if shortfall <= 0:
             continue

@@ -11,8 +11,8 @@ not the ORM: a Friday at 100,000 reps reads millions of them.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
-from dataclasses import dataclass
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import CTE, ColumnElement, Select, func, literal, null, select, text, union_all
@@ -45,10 +45,14 @@ class Rep:
 
 @dataclass(frozen=True)
 class RepWeeks:
-    """A chunk's rows by (user, week), and the local day each rep last logged anything."""
+    """A chunk's rows by (user, week) of the weeks shown in full, the points of the weeks
+    before them (a total per week, and per activity summed over those weeks: what a trend and
+    "who to coach" read), and the local day each rep last logged anything."""
 
     rows: RowsByUserWeek
     last_days: dict[str, date]
+    totals: dict[tuple[str, str], int] = field(default_factory=dict)  # weeks with entries only
+    usual: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)  # (user, shown)
 
 
 def chunk_reps(team_id: str, manager_ids: Collection[str]) -> CTE:
@@ -98,6 +102,48 @@ def _week_rows(team_id: str, week: str, reps: CTE) -> Select:
     )
 
 
+def _week_totals(team_id: str, week: str, reps: CTE) -> Select:
+    """(user, week, no activity, no count, points, latest day) of one week before a shown one."""
+    return (
+        select(
+            _ROWS.user_id,
+            literal(week).label("week"),
+            null(),
+            null(),
+            func.sum(_ROWS.points),
+            func.max(_ROWS.local_day),
+        )
+        .where(*_live(team_id, week, reps))
+        .group_by(_ROWS.user_id)
+    )
+
+
+def _summed_before(team_id: str, shown: str, before: Collection[str], reps: CTE) -> Select:
+    """(user, "<shown>", activity, no count, points over `before`, no day): an activity's
+    points over the weeks before `shown`, one row where there were a row per week."""
+    return (
+        select(
+            _ROWS.user_id,
+            literal(_USUAL + shown).label("week"),
+            _ROWS.activity_key,
+            null(),
+            func.sum(_ROWS.points),
+            null(),
+        )
+        .where(
+            _ROWS.team_id == team_id,
+            _ROWS.week.in_(sorted(before)),
+            _ROWS.user_id.in_(select(reps.c.user_id)),
+            _ROWS.deleted_at.is_(None),
+            _ROWS.status == COUNTED,
+        )
+        .group_by(_ROWS.user_id, _ROWS.activity_key)
+    )
+
+
+_USUAL = "usual:"  # marks a row of `_summed_before` in the union
+
+
 def _week_last_days(team_id: str, week: str, reps: CTE) -> Select:
     """Only the latest day of one week, as a row without an activity."""
     return (
@@ -137,30 +183,45 @@ def _weeks_from(session: Session, team_id: str, first: str) -> list[str]:
 
 
 def rep_weeks(
-    session: Session, team_id: str, manager_ids: Collection[str], weeks: Collection[str]
+    session: Session,
+    team_id: str,
+    manager_ids: Collection[str],
+    shown: Mapping[str, Collection[str]],
 ) -> RepWeeks:
-    """The rows of `weeks` of the managers' reps, (user, week) -> [(activity, count, points)]
-    as `storage.activities.rows_by_user_and_week` gives them, and each rep's last day as
+    """For each week in `shown` (a digest's) and the weeks before it that it names: the
+    shown week's rows, (user, week) -> [(activity, count, points)] as
+    `storage.activities.rows_by_user_and_week` gives them; the weeks before as totals and as
+    points per activity summed over them (a Friday at 100,000 reps read a row per rep, week and
+    activity of each: three times the rows); and each rep's last day as
     `storage.recent.last_logged_days` finds it. That day is read from every week from the
-    oldest asked for on (weeks the chunk doesn't show give their latest day only; a week is the
-    ISO week of its days, so nothing older can be later), and only a rep who logged nothing
-    since is looked up in their whole history."""
-    if not weeks or not manager_ids:
+    oldest asked for on (a week is the ISO week of its days, so nothing older can be later);
+    only a rep who logged nothing since is looked up in their whole history."""
+    if not shown or not manager_ids:
         return RepWeeks({}, {})
     reps = chunk_reps(team_id, manager_ids)
-    shown = sorted(set(weeks))
-    others = [w for w in _weeks_from(session, team_id, shown[0]) if w not in set(shown)]
-    branches = [_week_rows(team_id, w, reps) for w in shown]
+    full = sorted(shown)
+    earlier = sorted({w for before in shown.values() for w in before} - set(full))
+    asked = set(full) | set(earlier)
+    others = [w for w in _weeks_from(session, team_id, min(asked)) if w not in asked]
+    branches = [_week_rows(team_id, w, reps) for w in full]
+    branches += [_week_totals(team_id, w, reps) for w in earlier]
+    branches += [_summed_before(team_id, w, shown[w], reps) for w in full if shown[w]]
     branches += [_week_last_days(team_id, w, reps) for w in others]
     query = branches[0] if len(branches) == 1 else union_all(*branches)
     rows: RowsByUserWeek = {}
+    totals: dict[tuple[str, str], int] = {}
+    usual: dict[tuple[str, str], dict[str, int]] = {}
     last_days: dict[str, date] = {}
     for user_id, week, key, count, points, day in session.connection().execute(query):
-        if key is not None:
+        if count is not None:
             rows.setdefault((user_id, week), []).append((key, int(count), int(points)))
+        elif key is not None:
+            usual.setdefault((user_id, week.removeprefix(_USUAL)), {})[key] = int(points)
+        elif points is not None:
+            totals[user_id, week] = int(points)
         if day is not None and (user_id not in last_days or day > last_days[user_id]):
             last_days[user_id] = day
-    return RepWeeks(rows, last_days)
+    return RepWeeks(rows, last_days, totals, usual)
 
 
 def last_days_of(
