@@ -125,17 +125,23 @@ def _digest(settings: Settings, args: argparse.Namespace) -> int:
 
 def _managers_weeks(settings: Settings) -> str:
     """The weeks a digest with no --week is of: each manager's own, in their zone."""
-    sessions = make_session_factory(open_database(settings.database_url, waits=BACKGROUND_WAITS))
+    engine = open_database(settings.database_url, waits=BACKGROUND_WAITS)
     now = utc_now()
-    with sessions() as session:
-        weeks = {week_at(now, manager.tz) for manager in managers(session)}
+    try:
+        with make_session_factory(engine, read_only=True)() as session:
+            weeks = {week_at(now, manager.tz) for manager in managers(session)}
+    finally:
+        engine.dispose()
     return ", ".join(sorted(weeks)) or iso_week_label(now.date())
 
 
 def _teams_with_a_board(settings: Settings) -> bool:
-    sessions = make_session_factory(open_database(settings.database_url, waits=BACKGROUND_WAITS))
-    with sessions() as session:
-        return any(t.leaderboard_channel for t in every_team_settings(session).values())
+    engine = open_database(settings.database_url, waits=BACKGROUND_WAITS)
+    try:
+        with make_session_factory(engine, read_only=True)() as session:
+            return any(t.leaderboard_channel for t in every_team_settings(session).values())
+    finally:
+        engine.dispose()
 
 
 def _leaderboard(settings: Settings, args: argparse.Namespace) -> int:

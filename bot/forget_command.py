@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from bot.settings import Settings, SettingsError
-from storage.db import BACKGROUND_WAITS, make_session_factory, open_database
+from storage.db import BACKGROUND_WAITS, make_session_factory, open_database, read_only
 from storage.forget import footprint, forget, people_called
 
 SETTINGS = ["DATABASE_URL", "LOG_LEVEL"]
@@ -27,7 +27,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     engine = open_database(settings.database_url, waits=BACKGROUND_WAITS)
     try:
         sessions = make_session_factory(engine)
-        with sessions() as session:
+        with read_only(sessions)() as session:
             found = [
                 (team, user)
                 for team, user in people_called(session, who)

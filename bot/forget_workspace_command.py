@@ -13,7 +13,7 @@ import re
 import sys
 
 from bot.settings import Settings, SettingsError
-from storage.db import BACKGROUND_WAITS, make_session_factory, open_database
+from storage.db import BACKGROUND_WAITS, make_session_factory, open_database, read_only
 from storage.forget import describe_rows, forget_workspace, still_installed, workspace_rows
 
 SETTINGS = ["DATABASE_URL", "LOG_LEVEL"]
@@ -32,7 +32,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     engine = open_database(settings.database_url, waits=BACKGROUND_WAITS)
     try:
         sessions = make_session_factory(engine)
-        with sessions() as session:
+        with read_only(sessions)() as session:
             if still_installed(session, team_id):
                 raise SettingsError(
                     f"{team_id} still has Tally installed: remove the app from that workspace "

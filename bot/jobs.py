@@ -21,6 +21,7 @@ from handlers.digest_chart import KIND as CHART_KIND
 from handlers.leaderboard import due_leaderboards
 from handlers.nudges import nudges_due
 from handlers.reminders import reminder_drafts
+from storage.db import read_only
 from storage.models import OutboxMessage
 from storage.outbox import (
     ABANDONED,
@@ -103,26 +104,51 @@ class Recorded:
     later: list[datetime] = field(default_factory=list)  # when each not-yet-due one goes out
 
 
-def record_drafts(session: Session, drafts: Iterable[Draft], now: datetime) -> Recorded:
+# Drafts recorded per write transaction. On SQLite a write transaction holds the file's one write
+# lock, so drafting (seconds for a Friday at thousands of reps) happens outside any.
+RECORD_BATCH = 100
+
+
+def record_drafts(
+    sessions: sessionmaker[Session], drafts_for: DraftsFor, now: datetime
+) -> Recorded:
     """Enqueue each draft once. A message queued before takes the new draft's content (not
     sent yet: replaced; sent: edited while still editable), so a re-run also delivers edits
-    that late entries left pending."""
+    that late entries left pending.
+
+    Drafts are read in a read-only session and recorded a batch per short write transaction,
+    so no rep's `/log` waits behind the drafting; a digest's chart stays in its digest's batch,
+    so a run stopped between batches never leaves a queued digest whose chart is not."""
     recorded = Recorded()
-    for draft in drafts:
-        row, created = enqueue(session, draft, now)
-        if draft.kind == CHART_KIND:  # goes with its digest: once, never edited, not counted
-            if row.ts is None and row.status != WITHDRAWN:
-                recorded.to_deliver.append((draft.team_id, draft.key))
-            continue
-        if not created and not same_content(row, draft.text, draft.blocks):
-            request_update(session, draft.team_id, draft.key, draft.text, draft.blocks, now)
-        if row.ts is not None and not row.needs_update:
-            recorded.already += 1
-        elif row.ts is None and row.next_attempt_at > now and row.status == PENDING:
-            recorded.later.append(row.next_attempt_at)
-        else:
-            recorded.to_deliver.append((draft.team_id, draft.key))
+    with read_only(sessions)() as reading:
+        batch: list[Draft] = []
+        for draft in drafts_for(reading, now):
+            if len(batch) >= RECORD_BATCH and draft.kind != CHART_KIND:
+                _record(sessions, batch, now, recorded)
+                batch = []
+            batch.append(draft)
+        _record(sessions, batch, now, recorded)
     return recorded
+
+
+def _record(
+    sessions: sessionmaker[Session], drafts: list[Draft], now: datetime, recorded: Recorded
+) -> None:
+    with sessions.begin() as session:
+        for draft in drafts:
+            row, created = enqueue(session, draft, now)
+            if draft.kind == CHART_KIND:  # goes with its digest: once, never edited, not counted
+                if row.ts is None and row.status != WITHDRAWN:
+                    recorded.to_deliver.append((draft.team_id, draft.key))
+                continue
+            if not created and not same_content(row, draft.text, draft.blocks):
+                request_update(session, draft.team_id, draft.key, draft.text, draft.blocks, now)
+            if row.ts is not None and not row.needs_update:
+                recorded.already += 1
+            elif row.ts is None and row.next_attempt_at > now and row.status == PENDING:
+                recorded.later.append(row.next_attempt_at)
+            else:
+                recorded.to_deliver.append((draft.team_id, draft.key))
 
 
 def run_job(
@@ -133,8 +159,7 @@ def run_job(
     sleep: Callable[[float], None] = time.sleep,
 ) -> JobSummary:
     """One operator command: draft, record, and deliver just those messages."""
-    with sessions.begin() as session:
-        recorded = record_drafts(session, drafts_for(session, now), now)
+    recorded = record_drafts(sessions, drafts_for, now)
     summary = JobSummary(
         already=recorded.already,
         not_due=len(recorded.later),
@@ -226,7 +251,7 @@ def _settle(
     waited = quiet = 0.0
     last_held: set[int] | None = None
     while True:
-        with sessions() as session:
+        with read_only(sessions)() as session:
             rows = [find_message(session, team_id, key) for team_id, key in keys]
         found = [row for row in rows if row is not None]
         now = clock()
@@ -265,8 +290,7 @@ def tick(
     settings: Settings, sessions: sessionmaker[Session], deliverer: Deliverer, now: datetime
 ) -> None:
     """One beat of `tally clock`: state lives in the database, so a late clock catches up."""
-    with sessions.begin() as session:
-        record_drafts(session, due_drafts(settings)(session, now), now)
+    record_drafts(sessions, due_drafts(settings), now)
     redraft_changed(sessions, settings.rules, now)
     report = deliverer.deliver_due()
     if report.outcomes:

@@ -18,7 +18,7 @@ from bot.app import deliverer_for, utc_now
 from bot.jobs import JobSummary, deliver_now
 from bot.settings import Settings, SettingsError
 from scoring.weeks import iso_week_label, parse_iso_week
-from storage.db import BACKGROUND_WAITS, make_session_factory, open_database
+from storage.db import BACKGROUND_WAITS, make_session_factory, open_database, read_only
 from storage.models import OutboxMessage
 from storage.outbox import (
     ABANDONED,
@@ -91,7 +91,7 @@ def _periods(raw: str | None) -> list[str] | None:
 
 
 def _list(sessions: sessionmaker[Session], status: str | None, periods: list[str] | None) -> int:
-    with sessions() as session:
+    with read_only(sessions)() as session:
         rows = stuck_messages(session, [status] if status else UNSENT, periods)
     if not rows:
         print(_nothing_line(status, periods[0] if periods else None))

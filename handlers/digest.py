@@ -33,6 +33,7 @@ from scoring.weeks import (
     week_at,
     zone,
 )
+from storage.db import read_only
 from storage.digest_rows import (
     Rep,
     chunk_days_off,
@@ -48,6 +49,7 @@ from storage.outbox import (
     caught_up,
     queued_keys,
     request_update,
+    settle_expired,
     stale_messages,
 )
 from storage.sheet_rows import Deals
@@ -436,16 +438,22 @@ def digests_for_week(
 
 def redraft_changed(sessions: sessionmaker[Session], rules: ScoringRules, now: datetime) -> int:
     """The clock's part: draft again each digest whose entries changed and queue what it says
-    now (an edit, for one already posted); returns how many it looked at. Drafts are built
-    before any row is locked, so a rep's `/log` never waits behind the drafting."""
+    now (an edit, for one already posted); returns how many it looked at. Drafts are built in
+    a read-only session, before any write: on SQLite a write transaction would hold the write
+    lock through the drafting, and a rep's `/log` would wait behind it."""
     with sessions.begin() as session:
-        stale = stale_messages(session, KIND, now, MANAGERS_PER_CHUNK)
+        settle_expired(session, KIND, now)
+    with read_only(sessions)() as session:
+        stale = stale_messages(session, KIND, MANAGERS_PER_CHUNK)
         wanted = []
         for item in stale:
             manager = get_member(session, item.team_id, item.recipient)
             if manager is not None:
                 wanted.append((manager, item.period))
         drafts = {(d.team_id, d.key): d for d in build_digests(session, rules, wanted, now)}
+    if not stale:
+        return 0
+    with sessions.begin() as session:
         for item in stale:
             draft = drafts.get((item.team_id, f"{KIND}:{item.recipient}:{item.period}"))
             if draft is not None:

@@ -102,6 +102,15 @@ def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionm
     return sessionmaker(bind, expire_on_commit=False)
 
 
+def read_only(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
+    """Read-only sessions on the engine `sessions` use, for a job that reads long before it
+    writes: on SQLite they take no write lock, so no request waits behind the reading."""
+    with sessions() as session:
+        bind = session.get_bind()
+    assert isinstance(bind, Engine), "Tally's sessions are bound to an engine"
+    return make_session_factory(bind, read_only=True)
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration; a no-op when it is already there.
 

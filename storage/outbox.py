@@ -265,9 +265,9 @@ class Stale:
     changes: int
 
 
-def stale_messages(session: Session, kind: str, now: datetime, limit: int) -> list[Stale]:
-    """Up to `limit` messages of `kind` with changes to catch up with, oldest first. Those
-    past their edit window are settled as they are: nothing can show the change now."""
+def settle_expired(session: Session, kind: str, now: datetime) -> None:
+    """Messages of `kind` past their edit window are settled as they are: nothing can show a
+    change now."""
     session.execute(
         update(OutboxMessage)
         .where(
@@ -279,6 +279,10 @@ def stale_messages(session: Session, kind: str, now: datetime, limit: int) -> li
         .values(stale=0)
         .execution_options(synchronize_session=False)
     )
+
+
+def stale_messages(session: Session, kind: str, limit: int) -> list[Stale]:
+    """Up to `limit` messages of `kind` with changes to catch up with, oldest first."""
     rows = session.execute(
         select(
             OutboxMessage.id,
