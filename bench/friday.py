@@ -558,16 +558,20 @@ def _growth(mode: Mode, results: dict[tuple[str, Size], dict[str, Any]]) -> tupl
     lines += [
         "",
         "All digests of a team are built a chunk of 100 managers (1,000 reps here) at a time "
-        "(`handlers.digest.build_digests`), and drafts stream into the outbox a chunk at a "
-        "time, so peak memory stays flat whatever the workspace size and the cost is work per "
-        "rep. A chunk's reps are picked by their managers in SQL (`storage.digest_rows`), so no "
-        "statement binds a thousand ids; its five weeks' rows (the week, and four before it for "
-        "the trend and whom to coach) are one statement with a branch per week, each served by "
-        "`ix_activities_team_id_week_user_id` (team_id, week, user_id), and carry each rep's "
-        "latest day too: the last day is read from the weeks from the oldest shown on (found "
-        "by an index probe per week), and only a rep quiet in all of them is looked up in their "
-        "whole history, so only those weeks are read whatever the history length. Each rep's "
-        "line is drawn by a plain function (`handlers.digest.rep_line`), not a template.",
+        "(`handlers.digest.build_digests`), a chunk drawn in a helper thread while the next is "
+        "read (on PostgreSQL the database's work overlaps the drawing); drafts are read in a "
+        "read-only transaction and stream into the outbox a hundred per write transaction, so "
+        "peak memory stays flat whatever the workspace size, the cost is work per rep, and no "
+        "`/log` waits behind the drafting. A chunk's reps are picked by their managers in SQL "
+        "(`storage.digest_rows`), so no statement binds a thousand ids; its five weeks (the "
+        "week in full, and the four before it as a total per rep and week and a sum per rep "
+        "and activity: what the trend and whom to coach read) are one statement with a branch "
+        "per week, each served by `ix_activities_team_id_week_user_id` (team_id, week, "
+        "user_id), and carry each rep's latest day too: the last day is read from the weeks "
+        "from the oldest shown on (found by an index probe per week), and only a rep quiet in "
+        "all of them is looked up in their whole history, so only those weeks are read "
+        "whatever the history length. Each rep's line is drawn by a plain function "
+        "(`handlers.digest.rep_line`), not a template.",
     ]
     return "\n".join(lines), ok
 

@@ -11,7 +11,7 @@ from scoring.plans import parse_cadence
 from scoring.rules import ScoringRules
 from storage.members import get_member
 from storage.plans import add_plan
-from tests.fixtures.seed import TEAM, Seeder, log
+from tests.fixtures.seed import TEAM, Seeder, log, person, team
 
 RULES = ScoringRules(catalog=DEFAULT_CATALOG)
 FRIDAY = datetime(2026, 11, 27, 20, 0, tzinfo=UTC)  # 15:00 in New York
@@ -224,3 +224,34 @@ def test_with_no_week_each_manager_gets_the_week_they_are_in(session_factory) ->
     assert "@u0rita — 25 / 500 pts" in as_read(
         {"blocks": drafts["U0MONA"].blocks}, lambda user_id: user_id.lower()
     ).replace("*", "")
+
+
+def test_every_manager_of_a_big_workspace_gets_their_own_teams_digest(session_factory) -> None:
+    """Managers are drafted a chunk at a time, a chunk drawn while the next is read: 230
+    managers span three chunks, and each digest is the one drafted for its manager alone."""
+    managers = [f"U0M{n:03d}" for n in range(230)]
+    with session_factory.begin() as session:
+        for n, manager in enumerate(managers):
+            rep = f"U0R{n:03d}"
+            person(session, manager, NEW_YORK, FRIDAY)
+            person(session, rep, NEW_YORK, FRIDAY)
+            team(session, manager, [rep], None, FRIDAY)
+            log(session, rep, "call", n + 1, at=FRIDAY - timedelta(hours=2), tz=NEW_YORK)
+
+    with session_factory() as session:
+        drafts = list(digests_for_week(session, RULES, "2026-W48", FRIDAY))
+
+    assert sorted(d.recipient for d in drafts) == managers
+    for draft in drafts:
+        n = int(draft.recipient.removeprefix("U0M"))
+        seen = as_read({"blocks": draft.blocks}, lambda user_id: user_id.lower()).replace("*", "")
+        assert f"@u0r{n:03d} — {n + 1} / 500 pts" in seen, (draft.recipient, seen)
+    by_manager = {d.recipient: d for d in drafts}
+    for n in (0, 99, 100, 199, 200, 229):  # each side of each chunk's edge
+        assert by_manager[managers[n]].blocks == _digest_blocks(session_factory, managers[n])
+
+
+def _digest_blocks(session_factory, manager_id: str) -> list:
+    with session_factory() as session:
+        manager = get_member(session, TEAM, manager_id)
+        return digest_draft(session, RULES, manager, "2026-W48", FRIDAY).blocks
