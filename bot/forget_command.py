@@ -45,7 +45,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             [(team_id, user_id)] = found
             what = footprint(session, team_id, user_id).describe()
             print(f"Forgetting {user_id} in {team_id} removes {what}.")
-        if not args.yes and not _confirmed(user_id):
+        if not args.yes and not confirmed(user_id):
             print("Nothing removed.")
             return 1
         with sessions.begin() as session:
@@ -56,7 +56,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     return 0
 
 
-def _confirmed(user_id: str) -> bool:
-    print(f"Type {user_id} to confirm: ", end="", flush=True)
-    answer = sys.stdin.readline().strip().upper()
-    return answer == user_id
+def confirmed(word: str) -> bool:
+    """Whether the operator typed `word` (an id, any case) to confirm a deletion."""
+    print(f"Type {word} to confirm: ", end="", flush=True)
+    return sys.stdin.readline().strip().upper() == word

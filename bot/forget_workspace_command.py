@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 
+from bot.forget_command import confirmed
 from bot.settings import Settings, SettingsError
 from storage.db import BACKGROUND_WAITS, make_session_factory, open_database, read_only
 from storage.forget import describe_rows, forget_workspace, still_installed, workspace_rows
@@ -42,7 +42,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         if not rows:
             raise SettingsError(f"{team_id}: Tally holds nothing for that workspace.")
         print(f"Forgetting {team_id} removes {describe_rows(rows)}.")
-        if not args.yes and not _confirmed(team_id):
+        if not args.yes and not confirmed(team_id):
             print("Nothing removed.")
             return 1
         with sessions.begin() as session:
@@ -51,8 +51,3 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         engine.dispose()
     print(f"Forgot {team_id}: removed {describe_rows(removed)}.")
     return 0
-
-
-def _confirmed(team_id: str) -> bool:
-    print(f"Type {team_id} to confirm: ", end="", flush=True)
-    return sys.stdin.readline().strip().upper() == team_id

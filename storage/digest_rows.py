@@ -102,15 +102,16 @@ def _week_rows(team_id: str, week: str, reps: CTE) -> Select:
     )
 
 
-def _week_totals(team_id: str, week: str, reps: CTE) -> Select:
-    """(user, week, no activity, no count, points, latest day) of one week before a shown one."""
+def _week_totals(team_id: str, week: str, reps: CTE, points: bool = True) -> Select:
+    """(user, week, no activity, no count, points, latest day) of one week before a shown one;
+    without `points`, only the latest day (a week read for it alone)."""
     return (
         select(
             _ROWS.user_id,
             literal(week).label("week"),
             null(),
             null(),
-            func.sum(_ROWS.points),
+            func.sum(_ROWS.points) if points else null(),
             func.max(_ROWS.local_day),
         )
         .where(*_live(team_id, week, reps))
@@ -142,22 +143,6 @@ def _summed_before(team_id: str, shown: str, before: Collection[str], reps: CTE)
 
 
 _USUAL = "usual:"  # marks a row of `_summed_before` in the union
-
-
-def _week_last_days(team_id: str, week: str, reps: CTE) -> Select:
-    """Only the latest day of one week, as a row without an activity."""
-    return (
-        select(
-            _ROWS.user_id,
-            literal(week).label("week"),
-            null(),
-            null(),
-            null(),
-            func.max(_ROWS.local_day),
-        )
-        .where(*_live(team_id, week, reps))
-        .group_by(_ROWS.user_id)
-    )
 
 
 # Each week anyone in the team has an entry in, from :first on: one index probe per week, as
@@ -206,7 +191,7 @@ def rep_weeks(
     branches = [_week_rows(team_id, w, reps) for w in full]
     branches += [_week_totals(team_id, w, reps) for w in earlier]
     branches += [_summed_before(team_id, w, shown[w], reps) for w in full if shown[w]]
-    branches += [_week_last_days(team_id, w, reps) for w in others]
+    branches += [_week_totals(team_id, w, reps, points=False) for w in others]
     query = branches[0] if len(branches) == 1 else union_all(*branches)
     rows: RowsByUserWeek = {}
     totals: dict[tuple[str, str], int] = {}
