@@ -351,7 +351,7 @@ def measure(url: str) -> dict[str, Any]:
     # What `tally clock` and `tally digest` open (their statements may take 2 minutes, a
     # request's 1.5 s), and apart from it what a request uses, for `/tally team`.
     engine = make_engine(url, waits=BACKGROUND_WAITS)
-    sessions = make_session_factory(engine)
+    sessions = make_session_factory(engine, read_only=True)  # as the clock drafts
     request_engine = make_engine(url)
     requests = make_session_factory(request_engine)
     statements = [0]

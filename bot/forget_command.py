@@ -10,7 +10,7 @@ import argparse
 import sys
 
 from bot.settings import Settings, SettingsError
-from storage.db import BACKGROUND_WAITS, make_session_factory, open_database, read_only
+from storage.db import BACKGROUND_WAITS, make_session_factory, open_database
 from storage.forget import footprint, forget, people_called
 
 SETTINGS = ["DATABASE_URL", "LOG_LEVEL"]
@@ -26,8 +26,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
     who = args.user.strip().removeprefix("@")
     engine = open_database(settings.database_url, waits=BACKGROUND_WAITS)
     try:
-        sessions = make_session_factory(engine)
-        with read_only(sessions)() as session:
+        with make_session_factory(engine, read_only=True)() as session:
             found = [
                 (team, user)
                 for team, user in people_called(session, who)
@@ -48,7 +47,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         if not args.yes and not confirmed(user_id):
             print("Nothing removed.")
             return 1
-        with sessions.begin() as session:
+        with make_session_factory(engine).begin() as session:
             removed = forget(session, team_id, user_id)
     finally:
         engine.dispose()

@@ -13,7 +13,7 @@ import re
 
 from bot.forget_command import confirmed
 from bot.settings import Settings, SettingsError
-from storage.db import BACKGROUND_WAITS, make_session_factory, open_database, read_only
+from storage.db import BACKGROUND_WAITS, make_session_factory, open_database
 from storage.forget import describe_rows, forget_workspace, still_installed, workspace_rows
 
 SETTINGS = ["DATABASE_URL", "LOG_LEVEL"]
@@ -31,8 +31,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         raise SettingsError(f"{args.team!r} is not a team ID: give one like T0123ABCD.")
     engine = open_database(settings.database_url, waits=BACKGROUND_WAITS)
     try:
-        sessions = make_session_factory(engine)
-        with read_only(sessions)() as session:
+        with make_session_factory(engine, read_only=True)() as session:
             if still_installed(session, team_id):
                 raise SettingsError(
                     f"{team_id} still has Tally installed: remove the app from that workspace "
@@ -45,7 +44,7 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
         if not args.yes and not confirmed(team_id):
             print("Nothing removed.")
             return 1
-        with sessions.begin() as session:
+        with make_session_factory(engine).begin() as session:
             removed = forget_workspace(session, team_id)
     finally:
         engine.dispose()

@@ -250,8 +250,9 @@ def _settle(
     """
     waited = quiet = 0.0
     last_held: set[int] | None = None
+    reads = read_only(sessions)
     while True:
-        with read_only(sessions)() as session:
+        with reads() as session:
             rows = [find_message(session, team_id, key) for team_id, key in keys]
         found = [row for row in rows if row is not None]
         now = clock()

@@ -356,24 +356,19 @@ def build_digests(
         for team_id, team_group in by_team.items()
         for start in range(0, len(team_group), MANAGERS_PER_CHUNK)
     ]
-    if len(chunks) == 1:  # one manager's digest, as a request asks: no thread
-        team_id, group = chunks[0]
-        yield from _draw(
-            rules_for(session, rules, team_id), group, *_reads(session, team_id, group, now), charts
-        )
-        return
     own: dict[str, ScoringRules] = {}
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="digest-draw") as drawer:
         drawing: Future[list[Draft]] | None = None
-        for team_id, group in chunks:
+        for n, (team_id, group) in enumerate(chunks, start=1):
             if team_id not in own:
                 own[team_id] = rules_for(session, rules, team_id)
             reps, read = _reads(session, team_id, group, now)
             if drawing is not None:
                 yield from drawing.result()
-            drawing = drawer.submit(_draw, own[team_id], group, reps, read, charts)
-        if drawing is not None:
-            yield from drawing.result()
+            if n == len(chunks):  # nothing left to read meanwhile (a request's one digest)
+                yield from _draw(own[team_id], group, reps, read, charts)
+            else:
+                drawing = drawer.submit(_draw, own[team_id], group, reps, read, charts)
 
 
 def _reads(

@@ -75,11 +75,11 @@ def reps_of(session: Session, team_id: str, manager_ids: Collection[str]) -> lis
     return [Rep(*row) for row in session.connection().execute(query)]
 
 
-def _live(team_id: str, week: str, reps: CTE) -> list[ColumnElement[bool]]:
-    """A week's live, counted rows of the chunk's reps."""
+def _live(team_id: str, week: str | Collection[str], reps: CTE) -> list[ColumnElement[bool]]:
+    """A week's (or some weeks') live, counted rows of the chunk's reps."""
     return [
         _ROWS.team_id == team_id,
-        _ROWS.week == week,
+        _ROWS.week == week if isinstance(week, str) else _ROWS.week.in_(sorted(week)),
         _ROWS.user_id.in_(select(reps.c.user_id)),
         _ROWS.deleted_at.is_(None),
         _ROWS.status == COUNTED,
@@ -131,13 +131,7 @@ def _summed_before(team_id: str, shown: str, before: Collection[str], reps: CTE)
             func.sum(_ROWS.points),
             null(),
         )
-        .where(
-            _ROWS.team_id == team_id,
-            _ROWS.week.in_(sorted(before)),
-            _ROWS.user_id.in_(select(reps.c.user_id)),
-            _ROWS.deleted_at.is_(None),
-            _ROWS.status == COUNTED,
-        )
+        .where(*_live(team_id, before, reps))
         .group_by(_ROWS.user_id, _ROWS.activity_key)
     )
 

@@ -5,7 +5,7 @@ Each test sends a real signed `/log` to `tally serve` at the moment the drafting
 reps' rows (an event on the drafting engine's statements), so the timing is not left to luck.
 """
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -77,12 +77,9 @@ def _logged(tally: RunningTally, replies: list[Reply]) -> str:
     return tally.read(replies[0].json())
 
 
-def _digest(tally: RunningTally) -> Callable[[], OutboxMessage | None]:
-    def find() -> OutboxMessage | None:
-        with make_session_factory(tally.engine)() as session:
-            return session.query(OutboxMessage).filter_by(kind="digest").one_or_none()
-
-    return find
+def _digest(tally: RunningTally) -> OutboxMessage | None:
+    with make_session_factory(tally.engine)() as session:
+        return session.query(OutboxMessage).filter_by(kind="digest").one_or_none()
 
 
 def test_a_rep_logs_while_tally_digest_drafts_the_managers_digests(team, clock_engine) -> None:
@@ -115,7 +112,7 @@ def test_a_rep_logs_while_the_clock_redrafts_a_changed_digest(team, clock_engine
         lambda session, now: digests_for_week(session, rules, week, now),
         utc_now(),
     )
-    posted = _digest(team)()
+    posted = _digest(team)
     assert posted is not None and posted.ts is not None
     assert team.command(REP, "/log", "3 calls").status == 200  # the digest is due a redraft
     replies = _log_while_reading_reps(clock_engine, team, OTHER_REP, "2 calls")
@@ -125,7 +122,7 @@ def test_a_rep_logs_while_the_clock_redrafts_a_changed_digest(team, clock_engine
     reply = _logged(team, replies)
     assert "+2 pts" in reply, reply
     assert [e.count for e in team.entries(OTHER_REP)] == [2]
-    redrafted = _digest(team)()
+    redrafted = _digest(team)
     assert redrafted is not None and redrafted.needs_update
     # Rita's 12 + 3 calls, and Ravi's 2 where the database's snapshot already shows them.
     assert redrafted.text.endswith(("logged 15 pts.", "logged 17 pts.")), redrafted.text
