@@ -56,8 +56,14 @@ def make_engine(url: str | URL, *, waits: Waits = REQUEST_WAITS) -> Engine:
     # No pool_pre_ping: it cost a round trip per checkout (about 2.5 ms of a 13 ms /log). A
     # connection the server dropped fails one transaction, which rolls back whole, and SQLAlchemy
     # then discards the pool; pool_recycle retires connections before server-side idle limits.
-    # The timeouts travel in the startup packet: no extra round trip per connection.
-    settings = {"lock_timeout": waits.lock_ms, "statement_timeout": waits.statement_ms or 0}
+    # The timeouts travel in the startup packet: no extra round trip per connection. JIT is
+    # off: past jit_above_cost (a Friday chunk's statement once a workspace has some 50,000
+    # reps) PostgreSQL spent ~33 ms compiling each statement that then ran in ~90 ms.
+    settings = {
+        "lock_timeout": waits.lock_ms,
+        "statement_timeout": waits.statement_ms or 0,
+        "jit": "off",
+    }
     options = " ".join(f"-c {name}={value}" for name, value in settings.items())
     return create_engine(
         parsed,
