@@ -75,11 +75,11 @@ def reps_of(session: Session, team_id: str, manager_ids: Collection[str]) -> lis
     return [Rep(*row) for row in session.connection().execute(query)]
 
 
-def _live(team_id: str, week: str | Collection[str], reps: CTE) -> list[ColumnElement[bool]]:
-    """A week's (or some weeks') live, counted rows of the chunk's reps."""
+def _live(team_id: str, week: str, reps: CTE) -> list[ColumnElement[bool]]:
+    """A week's live, counted rows of the chunk's reps."""
     return [
         _ROWS.team_id == team_id,
-        _ROWS.week == week if isinstance(week, str) else _ROWS.week.in_(sorted(week)),
+        _ROWS.week == week,
         _ROWS.user_id.in_(select(reps.c.user_id)),
         _ROWS.deleted_at.is_(None),
         _ROWS.status == COUNTED,
@@ -121,19 +121,22 @@ def _week_totals(team_id: str, week: str, reps: CTE, points: bool = True) -> Sel
 
 def _summed_before(team_id: str, shown: str, before: Collection[str], reps: CTE) -> Select:
     """(user, "<shown>", activity, no count, points over `before`, no day): an activity's
-    points over the weeks before `shown`, one row where there were a row per week."""
-    return (
-        select(
-            _ROWS.user_id,
-            literal(_USUAL + shown).label("week"),
-            _ROWS.activity_key,
-            null(),
-            func.sum(_ROWS.points),
-            null(),
-        )
-        .where(*_live(team_id, before, reps))
-        .group_by(_ROWS.user_id, _ROWS.activity_key)
-    )
+    points over the weeks before `shown`, one row where there were a row per week. A branch
+    per week, as everywhere here: with `week IN (…)` beside the chunk's reps SQLite read each
+    rep's whole history through (team_id, user_id, created_at) instead."""
+    weeks = [
+        select(_ROWS.user_id, _ROWS.activity_key, _ROWS.points).where(*_live(team_id, w, reps))
+        for w in sorted(before)
+    ]
+    rows = (weeks[0] if len(weeks) == 1 else union_all(*weeks)).subquery("weeks_before")
+    return select(
+        rows.c.user_id,
+        literal(_USUAL + shown).label("week"),
+        rows.c.activity_key,
+        null(),
+        func.sum(rows.c.points),
+        null(),
+    ).group_by(rows.c.user_id, rows.c.activity_key)
 
 
 _USUAL = "usual:"  # marks a row of `_summed_before` in the union
