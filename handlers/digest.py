@@ -3,6 +3,7 @@ its goal with the deals it closed, whom to coach, and what is overdue."""
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ from scoring.weeks import (
     week_at,
     zone,
 )
-from storage.db import read_only
+from storage.db import read_only, reader_beside
 from storage.digest_rows import (
     Rep,
     chunk_days_off,
@@ -344,10 +345,11 @@ def build_digests(
     the number of reps does, and memory stays that of two chunks however large the workspace.
     `rules` are the defaults; each team's own are read here.
 
-    A chunk's digests are drawn in a helper thread (pure Python, no session) while the next
-    chunk's rows are read: on PostgreSQL the database's work then overlaps the drawing (10,000
-    reps 5.1 → 4.0 s on 2 cores). SQLite's reads gain nothing: its driver takes the GIL back
-    for every row."""
+    On PostgreSQL chunks flow through threads: two are read ahead by two sessions, so one
+    statement's server time overlaps another's rows being turned into Python, while a helper
+    draws the one before (pure Python, no session); on 2 cores at 100,000 reps a Friday went
+    from 19–21 s to 16.5–17 s. SQLite reads and draws in turn: its driver takes the GIL back
+    for every row, so threads only take turns (measured: a little slower)."""
     by_team: dict[str, list[tuple[Member, str]]] = {}
     for manager, week in wanted:
         by_team.setdefault(manager.team_id, []).append((manager, week))
@@ -356,19 +358,47 @@ def build_digests(
         for team_id, team_group in by_team.items()
         for start in range(0, len(team_group), MANAGERS_PER_CHUNK)
     ]
-    own: dict[str, ScoringRules] = {}
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="digest-draw") as drawer:
+    own = {team_id: rules_for(session, rules, team_id) for team_id in by_team}
+    second = reader_beside(session) if len(chunks) > 1 else None
+    if second is None:  # one chunk (a request's one digest), or SQLite
+        for team_id, group in chunks:
+            yield from _draw(own[team_id], group, *_reads(session, team_id, group, now), charts)
+        return
+    try:
+        yield from _pipeline(chunks, own, (session, second), now, charts)
+    finally:
+        second.close()
+
+
+def _pipeline(
+    chunks: Sequence[tuple[str, Sequence[tuple[Member, str]]]],
+    own: Mapping[str, ScoringRules],
+    sessions: tuple[Session, Session],
+    now: datetime,
+    charts: bool,
+) -> Iterator[Draft]:
+    """`build_digests` past one chunk on PostgreSQL: chunk n is read with `sessions[n % 2]`,
+    which is given chunk n + 2 only once chunk n is read."""
+    with (
+        ThreadPoolExecutor(max_workers=2, thread_name_prefix="digest-read") as readers,
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="digest-draw") as drawer,
+    ):
+
+        def read(n: int) -> Future[tuple[list[Rep], _ChunkReads]]:
+            team_id, group = chunks[n]
+            return readers.submit(_reads, sessions[n % 2], team_id, group, now)
+
+        reading = deque([read(0), read(1)])
         drawing: Future[list[Draft]] | None = None
-        for n, (team_id, group) in enumerate(chunks, start=1):
-            if team_id not in own:
-                own[team_id] = rules_for(session, rules, team_id)
-            reps, read = _reads(session, team_id, group, now)
+        for n, (team_id, group) in enumerate(chunks):
+            reps, found = reading.popleft().result()
+            if n + 2 < len(chunks):
+                reading.append(read(n + 2))
             if drawing is not None:
                 yield from drawing.result()
-            if n == len(chunks):  # nothing left to read meanwhile (a request's one digest)
-                yield from _draw(own[team_id], group, reps, read, charts)
-            else:
-                drawing = drawer.submit(_draw, own[team_id], group, reps, read, charts)
+            drawing = drawer.submit(_draw, own[team_id], group, reps, found, charts)
+        assert drawing is not None, "a pipeline has two chunks or more"
+        yield from drawing.result()
 
 
 def _reads(

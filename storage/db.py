@@ -117,6 +117,18 @@ def read_only(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
     return make_session_factory(bind, read_only=True)
 
 
+def reader_beside(session: Session) -> Session | None:
+    """A read-only session on `session`'s engine, for another thread to read with at the same
+    time (a session is one connection, and one thread's): on PostgreSQL one statement's server
+    time then overlaps another's rows being turned into Python. None on SQLite, where that
+    gains nothing: its driver takes the GIL back for every row, so two readers take turns."""
+    bind = session.get_bind()
+    assert isinstance(bind, Engine), "Tally's sessions are bound to an engine"
+    if bind.dialect.name == "sqlite":
+        return None
+    return make_session_factory(bind, read_only=True)()
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the schema to the newest migration; a no-op when it is already there.
 

@@ -227,8 +227,9 @@ def test_with_no_week_each_manager_gets_the_week_they_are_in(session_factory) ->
 
 
 def test_every_manager_of_a_big_workspace_gets_their_own_teams_digest(session_factory) -> None:
-    """Managers are drafted a chunk at a time, a chunk drawn while the next is read: 230
-    managers span three chunks, and each digest is the one drafted for its manager alone."""
+    """Managers are drafted a chunk at a time (on PostgreSQL two read ahead by two sessions
+    while the one before is drawn): 230 managers span three chunks, and each digest is the one
+    drafted for its manager alone."""
     managers = [f"U0M{n:03d}" for n in range(230)]
     with session_factory.begin() as session:
         for n, manager in enumerate(managers):
