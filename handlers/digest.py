@@ -342,7 +342,7 @@ def build_digests(
 ) -> Iterator[Draft]:
     """Many managers' digests, a chunk of managers at a time: seven queries per chunk (reps,
     five weeks' rows, plans, zones, days off, last days, deal amounts), so a Friday costs what
-    the number of reps does, and memory stays that of two chunks however large the workspace.
+    the number of reps does, and memory stays that of a few chunks however large the workspace.
     `rules` are the defaults; each team's own are read here.
 
     On PostgreSQL chunks flow through threads: two are read ahead by two sessions, so one
