@@ -509,7 +509,6 @@ def redraft_changed(sessions: sessionmaker[Session], rules: ScoringRules, now: d
     with sessions.begin() as session:
         for item in stale:
             draft = drafts.get((item.team_id, f"{KIND}:{item.recipient}:{item.period}"))
-            if draft is not None:
+            if caught_up(session, item) and draft is not None:
                 request_update(session, draft.team_id, draft.key, draft.text, draft.blocks, now)
-            caught_up(session, item)
     return len(stale)

@@ -202,9 +202,11 @@ class OutboxMessage(Base):
     ts: Mapped[str | None] = mapped_column(String(32))
     last_error: Mapped[str | None] = mapped_column(Text)
     needs_update: Mapped[bool] = mapped_column(default=False)
-    # Changes to entries since it was drafted; a count, not a flag, so a change made while the
-    # clock drafts it again is not taken back with the ones it saw (see handlers.digest).
+    # Changes to its entries, counted as they commit, and how many of them its content shows:
+    # it is due a new draft while stale > drafted, and a draft lands only if it saw more
+    # changes than the content shows, so an older draft never replaces a newer one.
     stale: Mapped[int] = mapped_column(default=0, server_default="0")
+    drafted: Mapped[int] = mapped_column(default=0, server_default="0")
     editable_until: Mapped[datetime | None]
     # Its entry was undone: a posted message is deleted, then the row is "withdrawn".
     retracted_at: Mapped[datetime | None]

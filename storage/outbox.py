@@ -256,7 +256,8 @@ _COUNT_CHANGE = (  # built once, on Core columns; bind names are no column's: SE
 
 @dataclass(frozen=True)
 class Stale:
-    """A message to draft again, and how many changes that draft will have caught up with."""
+    """A message to draft again, and how many changes had been counted on it when it was read:
+    a draft read after that shows at least those."""
 
     id: int
     team_id: str
@@ -272,17 +273,17 @@ def settle_expired(session: Session, kind: str, now: datetime) -> None:
         update(OutboxMessage)
         .where(
             OutboxMessage.kind == kind,
-            OutboxMessage.stale > 0,
+            OutboxMessage.stale > OutboxMessage.drafted,
             OutboxMessage.ts.is_not(None),
             OutboxMessage.editable_until <= now,
         )
-        .values(stale=0)
+        .values(drafted=OutboxMessage.stale)
         .execution_options(synchronize_session=False)
     )
 
 
 def stale_messages(session: Session, kind: str, limit: int) -> list[Stale]:
-    """Up to `limit` messages of `kind` with changes to catch up with, oldest first."""
+    """Up to `limit` messages of `kind` with changes their content doesn't show, oldest first."""
     rows = session.execute(
         select(
             OutboxMessage.id,
@@ -291,21 +292,24 @@ def stale_messages(session: Session, kind: str, limit: int) -> list[Stale]:
             OutboxMessage.period,
             OutboxMessage.stale,
         )
-        .where(OutboxMessage.kind == kind, OutboxMessage.stale > 0)
+        .where(OutboxMessage.kind == kind, OutboxMessage.stale > OutboxMessage.drafted)
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
     return [Stale(*row) for row in rows]
 
 
-def caught_up(session: Session, stale: Stale) -> None:
-    """Take back the changes a new draft saw; one made since keeps the message stale."""
-    session.execute(
+def caught_up(session: Session, stale: Stale) -> bool:
+    """Whether a draft that saw `stale.changes` changes is the newest: then the message is
+    marked as showing them (before its content is replaced, in the same transaction). A draft
+    that saw no more than the content shows — another clock's landed first — must not land."""
+    done = session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id == stale.id, OutboxMessage.stale >= stale.changes)
-        .values(stale=OutboxMessage.stale - stale.changes)
+        .where(OutboxMessage.id == stale.id, OutboxMessage.drafted < stale.changes)
+        .values(drafted=stale.changes)
         .execution_options(synchronize_session=False)
     )
+    return done.rowcount == 1  # type: ignore[attr-defined]
 
 
 def remember_channel(session: Session, message_id: int, channel_id: str) -> None:

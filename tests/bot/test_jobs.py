@@ -16,6 +16,7 @@ from bot.fakeslack.readable import as_read
 from bot.jobs import JobSummary, run_job, tick
 from bot.settings import Settings, load_settings
 from handlers.deps import Deps
+from handlers.digest import redraft_changed
 from handlers.nudges import nudges_due
 from handlers.recording import record_entry
 from handlers.reminders import reminder_drafts
@@ -305,6 +306,56 @@ def test_a_late_entry_edits_the_sent_digest_in_place_until_monday_noon(
         _log_and_die(deps, NEW_YORK_REP, "demo self-led last friday")
     _tick_at("2026-11-30 17:31:00", settings, session_factory, deliverer)
     assert len(fake_slack.calls_to("chat.update")) == 1
+
+
+class _PausedBeforeWriting:
+    """A clock's sessions whose write after drafting waits for `meanwhile` first: one clock
+    has drafted a digest again when another redrafts it too (the first `begin` settles)."""
+
+    def __init__(self, sessions: sessionmaker[Session], meanwhile) -> None:
+        self._sessions, self._meanwhile, self._begun = sessions, meanwhile, 0
+
+    def __call__(self) -> Session:
+        return self._sessions()
+
+    def begin(self):
+        self._begun += 1
+        if self._begun == 2:
+            self._meanwhile()
+        return self._sessions.begin()
+
+
+def test_two_clocks_redrafting_one_digest_leave_it_showing_the_newest_total(
+    two_teams, settings, session_factory, deliverer, fake_slack
+) -> None:
+    """Clock A drafts after the first late entry, then a second lands and clock B redrafts
+    with both before A writes. Before, each took back the changes it had seen from one count
+    and A's older draft landed last: the digest showed 55 points until some later change."""
+    _tick_at(SATURDAY_BOTH_AWAKE, settings, session_factory, deliverer)
+    deps = Deps(
+        sessions=session_factory,
+        reads=session_factory,
+        rules=settings.rules,
+        admins=frozenset(),
+        clock=utc_now,
+        defer=lambda _work: None,
+    )
+
+    with freeze_time("2026-11-29 14:00:00"):
+        _log_and_die(deps, NEW_YORK_REP, "demo self-led friday")
+
+        def clock_b() -> None:
+            _log_and_die(deps, NEW_YORK_REP, "12 calls friday")
+            assert redraft_changed(session_factory, settings.rules, utc_now()) == 1
+
+        clock_a = _PausedBeforeWriting(session_factory, clock_b)
+        assert redraft_changed(clock_a, settings.rules, utc_now()) == 1
+    _tick_at("2026-11-29 14:01:00", settings, session_factory, deliverer)
+    _tick_at("2026-11-29 14:02:00", settings, session_factory, deliverer)
+
+    updates = fake_slack.calls_to("chat.update")
+    assert updates, "the digest was never edited"
+    assert "67 / 500 pts" in as_read(updates[-1].args, lambda u: u).replace("*", "")
 
 
 def test_pace_nudges_reach_reps_behind_at_their_own_wednesday_noon(
