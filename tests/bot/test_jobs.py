@@ -260,6 +260,18 @@ def test_two_clocks_ticking_at_once_send_each_digest_once(
     }
 
 
+def _dying_web_process(sessions: sessionmaker[Session], settings: Settings) -> Deps:
+    """What a web process's handlers get, where deferred work never runs."""
+    return Deps(
+        sessions=sessions,
+        reads=sessions,
+        rules=settings.rules,
+        admins=frozenset(),
+        clock=utc_now,
+        defer=lambda _work: None,
+    )
+
+
 def _log_and_die(deps: Deps, user_id: str, text: str) -> None:
     """What `/log` stores, in its one transaction, from a web process that then dies: nothing
     after the reply (deferred work) ever runs."""
@@ -281,14 +293,7 @@ def test_a_late_entry_edits_the_sent_digest_in_place_until_monday_noon(
     busy database) then left the manager's digest showing the old total for good."""
     _tick_at(SATURDAY_BOTH_AWAKE, settings, session_factory, deliverer)
     assert len(_digests(fake_slack)[f"D{NEW_YORK_BOSS}"]) == 1
-    deps = Deps(
-        sessions=session_factory,
-        reads=session_factory,
-        rules=settings.rules,
-        admins=frozenset(),
-        clock=utc_now,
-        defer=lambda _work: None,
-    )
+    deps = _dying_web_process(session_factory, settings)
 
     with freeze_time("2026-11-29 14:00:00"):  # Sunday: the rep logs Friday's demo late
         _log_and_die(deps, NEW_YORK_REP, "demo self-led friday")
@@ -332,14 +337,7 @@ def test_two_clocks_redrafting_one_digest_leave_it_showing_the_newest_total(
     with both before A writes. Before, each took back the changes it had seen from one count
     and A's older draft landed last: the digest showed 55 points until some later change."""
     _tick_at(SATURDAY_BOTH_AWAKE, settings, session_factory, deliverer)
-    deps = Deps(
-        sessions=session_factory,
-        reads=session_factory,
-        rules=settings.rules,
-        admins=frozenset(),
-        clock=utc_now,
-        defer=lambda _work: None,
-    )
+    deps = _dying_web_process(session_factory, settings)
 
     with freeze_time("2026-11-29 14:00:00"):
         _log_and_die(deps, NEW_YORK_REP, "demo self-led friday")
