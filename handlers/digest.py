@@ -498,14 +498,14 @@ def redraft_changed(sessions: sessionmaker[Session], rules: ScoringRules, now: d
         settle_expired(session, KIND, now)
     with read_only(sessions)() as session:
         stale = stale_messages(session, KIND, MANAGERS_PER_CHUNK)
+        if not stale:
+            return 0
         wanted = []
         for item in stale:
             manager = get_member(session, item.team_id, item.recipient)
             if manager is not None:
                 wanted.append((manager, item.period))
         drafts = {(d.team_id, d.key): d for d in build_digests(session, rules, wanted, now)}
-    if not stale:
-        return 0
     with sessions.begin() as session:
         for item in stale:
             draft = drafts.get((item.team_id, f"{KIND}:{item.recipient}:{item.period}"))

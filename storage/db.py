@@ -112,9 +112,7 @@ def read_only(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
     """Read-only sessions on the engine `sessions` use, for a job that reads long before it
     writes: on SQLite they take no write lock, so no request waits behind the reading."""
     with sessions() as session:
-        bind = session.get_bind()
-    assert isinstance(bind, Engine), "Tally's sessions are bound to an engine"
-    return make_session_factory(bind, read_only=True)
+        return make_session_factory(_engine_of(session), read_only=True)
 
 
 def reader_beside(session: Session) -> Session | None:
@@ -122,11 +120,16 @@ def reader_beside(session: Session) -> Session | None:
     time (a session is one connection, and one thread's): on PostgreSQL one statement's server
     time then overlaps another's rows being turned into Python. None on SQLite, where that
     gains nothing: its driver takes the GIL back for every row, so two readers take turns."""
+    engine = _engine_of(session)
+    if engine.dialect.name == "sqlite":
+        return None
+    return make_session_factory(engine, read_only=True)()
+
+
+def _engine_of(session: Session) -> Engine:
     bind = session.get_bind()
     assert isinstance(bind, Engine), "Tally's sessions are bound to an engine"
-    if bind.dialect.name == "sqlite":
-        return None
-    return make_session_factory(bind, read_only=True)()
+    return bind
 
 
 def upgrade(engine: Engine) -> None:

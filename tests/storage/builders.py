@@ -1,7 +1,12 @@
 """Small builders so each test spells out only what it is about."""
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, event
 
 from storage.activities import NewActivity
 
@@ -35,3 +40,18 @@ def new_activity(**changes: object) -> NewActivity:
 
 def minutes_later(minutes: int) -> datetime:
     return NOW + timedelta(minutes=minutes)
+
+
+@contextmanager
+def statements_sent(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
+    """What `engine` sends to the database meanwhile, as (SQL, the driver's parameters)."""
+    sent: list[tuple[str, Any]] = []
+
+    def keep(_c: object, _cur: object, statement: str, params: Any, *_rest: object) -> None:
+        sent.append((statement, params))
+
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        yield sent
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)

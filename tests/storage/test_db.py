@@ -9,7 +9,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event, inspect, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import OperationalError
 
 from storage.activities import record_activity
@@ -25,7 +25,7 @@ from storage.db import (
 from storage.digest_rows import rep_weeks
 from storage.members import ensure_member
 from storage.models import Base
-from tests.storage.builders import NOW, WEEK, new_activity
+from tests.storage.builders import NOW, WEEK, new_activity, statements_sent
 
 # Longer than a request may wait for a lock, short of what a migration waits.
 HOLD_S = 4.0
@@ -133,18 +133,12 @@ def test_a_friday_chunk_is_read_without_compiling_it_first(engine: Engine) -> No
     with make_session_factory(clock_engine).begin() as session:
         ensure_member(session, "T1", "U_ANA", NOW).manager_id = "U_MGR"
         record_activity(session, new_activity(), NOW)
-    sent: list[tuple[str, object]] = []
-
-    def keep(_c: object, _cur: object, statement: str, params: object, *_rest: object) -> None:
-        sent.append((statement, params))
-
-    event.listen(clock_engine, "before_cursor_execute", keep)
     with make_session_factory(clock_engine, read_only=True)() as session:
         connection = session.connection()
         connection.exec_driver_sql("SET jit_above_cost = 0")
-        found = rep_weeks(session, "T1", {"U_MGR"}, {WEEK: ["2026-W47", "2026-W46"]})
+        with statements_sent(clock_engine) as sent:
+            found = rep_weeks(session, "T1", {"U_MGR"}, {WEEK: ["2026-W47", "2026-W46"]})
         statement, params = next((s, p) for s, p in sent if "chunk_reps" in s)
-        event.remove(clock_engine, "before_cursor_execute", keep)
         explain = f"EXPLAIN (ANALYZE, FORMAT JSON) {statement}"
         plan = connection.exec_driver_sql(explain, params).scalar()
     clock_engine.dispose()

@@ -3,14 +3,14 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine
 
 from scoring.weeks import iso_week_label
 from storage.activities import record_activity
 from storage.db import make_session_factory
 from storage.digest_rows import rep_weeks
 from storage.members import ensure_member
-from tests.storage.builders import NOW, WEEK, new_activity
+from tests.storage.builders import NOW, WEEK, new_activity, statements_sent
 
 WEEK_INDEX = "ix_activities_team_id_week_user_id"
 
@@ -29,15 +29,9 @@ def test_a_chunk_reads_the_weeks_before_through_the_week_index(engine: Engine) -
                 session, new_activity(happened_at=day, local_day=day.date(), week=week), NOW
             )
     before = [iso_week_label((NOW - timedelta(weeks=n)).date()) for n in range(1, 5)]
-    sent: list[tuple[str, object]] = []
-
-    def keep(_c: object, _cur: object, statement: str, params: object, *_rest: object) -> None:
-        sent.append((statement, params))
-
-    event.listen(engine, "before_cursor_execute", keep)
     with make_session_factory(engine, read_only=True)() as session:
-        found = rep_weeks(session, "T1", {"U_MGR"}, {WEEK: before})
-        event.remove(engine, "before_cursor_execute", keep)
+        with statements_sent(engine) as sent:
+            found = rep_weeks(session, "T1", {"U_MGR"}, {WEEK: before})
         connection = session.connection()
         reads = [
             detail
