@@ -142,7 +142,7 @@ def run(mode: Mode, log: Callable[[str], None] = print) -> Section:
     parts += [
         "",
         "What the layers cost: one write transaction reading /log's first row (member and team "
-        "settings), CPU µs each; a `/log` runs three statements and one transaction.",
+        "settings), CPU µs each; a `/log` runs three or four statements and one transaction.",
         "",
         table(["database", "through", "CPU µs"], layers),
     ]
@@ -173,17 +173,22 @@ def layer_costs(backend: str, rounds: int) -> list[list[str]]:
         with sessions.begin() as session:
             ensure_member(session, *_LAYERS_USER, datetime.now(UTC))
         params = {"team": _LAYERS_USER[0], "user": _LAYERS_USER[1]}
-        compiled = MEMBER_AND_SETTINGS.compile(dialect=engine.dialect)
+        statement = MEMBER_AND_SETTINGS.statement
+        compiled = statement.compile(dialect=engine.dialect)
         order = compiled.positiontup
         driver_params = [params[k] for k in order] if order else params
 
+        def prebuilt() -> None:
+            with sessions.begin() as s:
+                MEMBER_AND_SETTINGS.rows(s, params)
+
         def session() -> None:
             with sessions.begin() as s:
-                s.connection().execute(MEMBER_AND_SETTINGS, params).first()
+                s.connection().execute(statement, params).first()
 
         def connection() -> None:
             with engine.begin() as c:
-                c.execute(MEMBER_AND_SETTINGS, params).first()
+                c.execute(statement, params).first()
 
         def driver() -> None:
             with engine.begin() as c:
@@ -197,7 +202,8 @@ def layer_costs(backend: str, rounds: int) -> list[list[str]]:
 
         rows = []
         for name, one in (
-            ("ORM session, Core statement (Tally)", session),
+            ("ORM session, statement on its driver cursor (Tally: storage.prebuilt)", prebuilt),
+            ("ORM session, Core statement", session),
             ("Core connection, same statement", connection),
             ("driver cursor, statement compiled once", driver),
             ("BEGIN and COMMIT only (PostgreSQL: nothing sent)", nothing),

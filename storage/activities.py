@@ -5,14 +5,13 @@ Sums count only entries that are neither deleted nor waiting for (or refused) ap
 """
 
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 from sqlalchemy import (
     ColumnElement,
     Date,
-    Insert,
     Select,
     and_,
     bindparam,
@@ -29,59 +28,10 @@ from sqlalchemy.orm import Session, aliased
 from storage.columns import UTCDateTime
 from storage.models import Activity, Member, OutboxMessage, TimeOff
 from storage.outbox import changes_reach
+from storage.prebuilt import Prebuilt
 
 COUNTED, PENDING, REJECTED = "counted", "pending", "rejected"
 COUNTS = (Activity.deleted_at.is_(None), Activity.status == COUNTED)
-
-# The /log hot path's statements, built once: on Core columns, so no ORM compile step, and with
-# bind parameters, so every request hits SQLAlchemy's compiled cache.
-_c = Activity.__table__.c
-_INSERT: dict[str, Insert] = {
-    "postgresql": postgresql.insert(Activity.__table__)
-    .on_conflict_do_nothing(index_elements=["team_id", "idempotency_key"])
-    .returning(_c.id),
-    "sqlite": sqlite.insert(Activity.__table__)
-    .on_conflict_do_nothing(index_elements=["team_id", "idempotency_key"])
-    .returning(_c.id),
-}
-_IS_TWIN = and_(
-    _c.activity_key == bindparam("twin_key"),
-    _c.count == bindparam("twin_count"),
-    _c.local_day == bindparam("twin_day"),
-    _c.note == bindparam("twin_note"),
-    _c.created_at >= bindparam("twin_since"),
-    _c.id < bindparam("twin_id"),
-)
-_off = TimeOff.__table__.c
-_outbox = OutboxMessage.__table__.c
-_REP_WEEKS = union_all(
-    select(
-        _c.week,
-        _c.activity_key,
-        _c.status,
-        func.sum(_c.count),
-        func.sum(_c.points),
-        type_coerce(func.max(case((_IS_TWIN, _c.created_at))), UTCDateTime()),
-        type_coerce(null(), Date()),
-        null(),
-    )
-    .where(
-        _c.team_id == bindparam("team"),
-        _c.user_id == bindparam("user"),
-        _c.week.in_(bindparam("weeks", expanding=True)),
-        _c.deleted_at.is_(None),
-    )
-    .group_by(_c.week, _c.activity_key, _c.status),
-    select(null(), null(), null(), null(), null(), null(), _off.day, null()).where(
-        _off.team_id == bindparam("team"),
-        _off.user_id == bindparam("user"),
-        _off.day >= bindparam("off_from", type_=Date()),
-        _off.day <= bindparam("off_to", type_=Date()),
-    ),
-    select(*[null()] * 7, _outbox.key).where(
-        changes_reach(bindparam("team"), bindparam("message"), bindparam("message_at"))
-    ),
-)
 
 
 @dataclass(frozen=True)
@@ -105,19 +55,74 @@ class NewActivity:
     status: str = COUNTED  # PENDING when the activity needs a manager's approval
 
 
+# The /log hot path's statements, built once on Core columns and run on the driver's cursor
+# (storage.prebuilt). A receipt reads at most WEEKS_READ weeks: its own, the four before, and a
+# backdated entry's; fewer are padded with repeats, so the statement never changes shape.
+WEEKS_READ = 6
+_c = Activity.__table__.c
+_INSERT = Prebuilt(
+    {
+        name: insert(Activity.__table__)
+        .on_conflict_do_nothing(index_elements=["team_id", "idempotency_key"])
+        .returning(_c.id)
+        for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+    },
+    column_keys=[*(f.name for f in fields(NewActivity)), "created_at"],
+)
+_IS_TWIN = and_(
+    _c.activity_key == bindparam("twin_key"),
+    _c.count == bindparam("twin_count"),
+    _c.local_day == bindparam("twin_day"),
+    _c.note == bindparam("twin_note"),
+    _c.created_at >= bindparam("twin_since"),
+    _c.id < bindparam("twin_id"),
+)
+_off = TimeOff.__table__.c
+_outbox = OutboxMessage.__table__.c
+_REP_WEEKS = Prebuilt(
+    union_all(
+        select(
+            _c.week,
+            _c.activity_key,
+            _c.status,
+            func.sum(_c.count),
+            func.sum(_c.points),
+            type_coerce(func.max(case((_IS_TWIN, _c.created_at))), UTCDateTime()),
+            type_coerce(null(), Date()),
+            null(),
+        )
+        .where(
+            _c.team_id == bindparam("team"),
+            _c.user_id == bindparam("user"),
+            _c.week.in_([bindparam(f"week{n}") for n in range(WEEKS_READ)]),
+            _c.deleted_at.is_(None),
+        )
+        .group_by(_c.week, _c.activity_key, _c.status),
+        select(null(), null(), null(), null(), null(), null(), _off.day, null()).where(
+            _off.team_id == bindparam("team"),
+            _off.user_id == bindparam("user"),
+            _off.day >= bindparam("off_from", type_=Date()),
+            _off.day <= bindparam("off_to", type_=Date()),
+        ),
+        select(*[null()] * 7, _outbox.key).where(
+            changes_reach(bindparam("team"), bindparam("message"), bindparam("message_at"))
+        ),
+    )
+)
+
+
 def record_activity(session: Session, new: NewActivity, now: datetime) -> tuple[Activity, bool]:
     """Store an entry once per idempotency key, so Slack's retries don't double points: one
     INSERT … ON CONFLICT DO NOTHING RETURNING, no look-first and no savepoint; only a repeat
     reads the first entry back."""
     values = vars(new) | {"created_at": now}  # asdict() would deep-copy every field
-    connection = session.connection()
-    new_id = connection.execute(_INSERT[connection.dialect.name], values).scalar()
-    if new_id is None:
+    inserted = _INSERT.rows(session, values)
+    if not inserted:
         first = _by_idempotency_key(session, new.team_id, new.idempotency_key)
         assert first is not None, "ON CONFLICT skipped a row no one else holds"
         return first, False
     unset = {"deleted_at": None, "reviewed_by": None, "reviewed_at": None, "review_reason": None}
-    return Activity(id=new_id, **values, **unset), True
+    return Activity(id=inserted[0][0], **values, **unset), True
 
 
 @dataclass(frozen=True)
@@ -157,10 +162,12 @@ def rep_weeks(
     (an outbox key, now) the answer also says whether the change reaches that message, so the
     write that counts the change (`storage.outbox.count_change`) is only sent when it does."""
     entry = twin.entry if twin else None
+    listed = list(weeks)
+    assert 0 < len(listed) <= WEEKS_READ, f"a receipt reads 1 to {WEEKS_READ} weeks: {listed}"
     params = {
         "team": team_id,
         "user": user_id,
-        "weeks": list(weeks),
+        **{f"week{n}": listed[min(n, len(listed) - 1)] for n in range(WEEKS_READ)},
         "off_from": days_off[0],
         "off_to": days_off[1],
         "twin_id": entry.id if entry else 0,  # no id is below 1: no twin
@@ -177,7 +184,7 @@ def rep_weeks(
     twin_at = None
     away: set[date] = set()
     reached = False
-    rows = session.connection().execute(_REP_WEEKS, params)
+    rows = _REP_WEEKS.rows(session, params)
     for week, key, status, count, points, twin_seen, day_off, message in rows:
         if message is not None:
             reached = True

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from storage.insert_once import insert_once
 from storage.models import OutboxMessage
+from storage.prebuilt import Prebuilt
 
 Key = tuple[str, str]  # (team_id, outbox key)
 
@@ -233,7 +234,7 @@ def count_change(session: Session, team_id: str, key: str, now: datetime) -> Non
     draft it again for, while the new content can still reach its recipient. Best run last in
     that transaction: the row stays locked until it commits."""
     params = {"changed_team": team_id, "changed_key": key, "changed_at": now}
-    session.connection().execute(_COUNT_CHANGE, params)
+    _COUNT_CHANGE.rows(session, params)
 
 
 _c = OutboxMessage.__table__.c
@@ -245,7 +246,9 @@ def changes_reach(team: BindParameter, key: BindParameter, at: BindParameter) ->
     return and_(_c.team_id == team, _c.key == key, or_(_c.ts.is_(None), _c.editable_until > at))
 
 
-_COUNT_CHANGE = (  # built once, on Core columns; bind names are no column's: SET reserves those
+# Built once on Core columns and run on the driver's cursor (every /log that reaches a digest
+# sends it); bind names are no column's: SET reserves those.
+_COUNT_CHANGE = Prebuilt(
     update(OutboxMessage.__table__)
     .where(
         changes_reach(bindparam("changed_team"), bindparam("changed_key"), bindparam("changed_at"))

@@ -15,51 +15,69 @@ from scoring.schedule import Slot
 from scoring.team_settings import TeamSettings
 from storage.insert_once import insert_once
 from storage.models import Member, SettingsChange, TeamSettingsRow
+from storage.prebuilt import Prebuilt
 
 
-def _row(session: Session, team_id: str, *, for_update: bool = False) -> TeamSettingsRow | None:
+def _locked_row(session: Session, team_id: str) -> TeamSettingsRow | None:
     query = select(TeamSettingsRow).where(TeamSettingsRow.team_id == team_id)
-    return session.scalars(query.with_for_update() if for_update else query).one_or_none()
+    return session.scalars(query.with_for_update()).one_or_none()
 
 
 def settings_of(session: Session, team_id: str) -> TeamSettings:
-    row = _row(session, team_id)
-    return TeamSettings.from_json(row.settings) if row else TeamSettings()
+    stored = _stored(session, team_id)
+    return _settings(stored) if stored is not None else TeamSettings()
 
 
 def rules_for(session: Session, defaults: ScoringRules, team_id: str) -> ScoringRules:
     """TALLY_CONFIG's rules with the team's changes over them; the database wins."""
-    row = _row(session, team_id)
-    return _rules(defaults, row.settings) if row else defaults
+    stored = _stored(session, team_id)
+    return _rules(defaults, stored) if stored is not None else defaults
 
 
 _MEMBERS, _SETTINGS = Member.__table__, TeamSettingsRow.__table__
-MEMBER_AND_SETTINGS = (
+# Requests read a team's settings text often (every /log, a cheer, an approval ask): on the
+# driver's cursor (storage.prebuilt), parsed once per text.
+_SETTINGS_TEXT = Prebuilt(
+    select(_SETTINGS.c.settings).where(_SETTINGS.c.team_id == bindparam("team"))
+)
+
+
+def _stored(session: Session, team_id: str) -> str | None:
+    found = _SETTINGS_TEXT.rows(session, {"team": team_id})
+    return found[0][0] if found else None
+
+
+@lru_cache(maxsize=256)
+def _settings(stored: str) -> TeamSettings:
+    return TeamSettings.from_json(stored)
+
+
+MEMBER_AND_SETTINGS = Prebuilt(
     select(_MEMBERS, _SETTINGS.c.settings)
     .select_from(_MEMBERS.outerjoin(_SETTINGS, _SETTINGS.c.team_id == _MEMBERS.c.team_id))
     .where(_MEMBERS.c.team_id == bindparam("team"), _MEMBERS.c.user_id == bindparam("user"))
 )
+_MEMBER_KEYS = [column.key for column in _MEMBERS.c]
 
 
 def member_and_rules(
     session: Session, defaults: ScoringRules, team_id: str, user_id: str
 ) -> tuple[Member, ScoringRules] | None:
-    """Who is asking and their team's rules in one Core statement, the first of every /log;
-    None for someone Tally has no row for. The member is read, not tracked by the session:
-    nothing on the /log path changes it."""
-    params = {"team": team_id, "user": user_id}
-    found = session.connection().execute(MEMBER_AND_SETTINGS, params).mappings().first()
-    if found is None:
+    """Who is asking and their team's rules in one statement, the first of every /log; None
+    for someone Tally has no row for. The member is read, not tracked by the session: nothing
+    on the /log path changes it."""
+    found = MEMBER_AND_SETTINGS.rows(session, {"team": team_id, "user": user_id})
+    if not found:
         return None
-    member = Member(**{column.key: found[column] for column in _MEMBERS.c})
-    stored = found[_SETTINGS.c.settings]
+    *columns, stored = found[0]
+    member = Member(**dict(zip(_MEMBER_KEYS, columns, strict=True)))
     return member, _rules(defaults, stored) if stored is not None else defaults
 
 
 @lru_cache(maxsize=256)
 def _rules(defaults: ScoringRules, stored: str) -> ScoringRules:
     """Cached by the stored text: every request asks, the settings rarely change."""
-    return TeamSettings.from_json(stored).rules(defaults)
+    return _settings(stored).rules(defaults)
 
 
 def save_settings(
@@ -76,7 +94,7 @@ def save_settings(
     row, _ = insert_once(
         session,
         TeamSettingsRow(team_id=team_id, settings="{}", updated_by=user_id, updated_at=now),
-        lambda: _row(session, team_id, for_update=True),
+        lambda: _locked_row(session, team_id),
     )
     lines = describe(TeamSettings.from_json(row.settings), settings)
     if not lines:

@@ -1,0 +1,133 @@
+"""Core statements of the `/log` path compiled once per database and run on the driver's cursor.
+
+Why by hand: SQLAlchemy's execution of an already cached Core statement (an execution context,
+parameter processing, result metadata, events) costs ~35 µs of CPU per statement on SQLite and
+~90 on PostgreSQL (`python -m bench.log_profile`'s layers), more than the driver's own work,
+and every `/log` sends three or four (issue #12); no SQLAlchemy API skips that work for a
+statement it has already compiled. What is not done by hand: the SQL is SQLAlchemy's, compiled
+from the same Core statements, and every value goes in and comes out through its column type's
+own SQLAlchemy processors, so what is stored is what the ORM stores. A statement runs in the
+caller's session, after its autoflush, on its connection; only the engine's cursor events
+are skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy import Connection, Dialect
+from sqlalchemy.exc import DBAPIError, StatementError
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.compiler import Compiled
+from sqlalchemy.sql.expression import Executable
+from sqlalchemy.types import TypeEngine
+
+Processor = Callable[[Any], Any] | None
+
+
+class _Compiled:
+    """One statement for one dialect: its SQL, how to order and convert the parameters, and
+    (from the first answer's column types) how to convert what comes back."""
+
+    def __init__(self, compiled: Compiled, dialect: Dialect, expected: frozenset[str]) -> None:
+        binds = compiled.binds  # type: ignore[attr-defined]
+        missing = {name for name, bind in binds.items() if name not in expected and bind.required}
+        assert not missing, f"parameters the caller never passes (column defaults?): {missing}"
+        self.constants = {name: bind.value for name, bind in binds.items() if not bind.required}
+        self.sql = compiled.string
+        self.dialect = dialect
+        self.names: Sequence[str] = compiled.positiontup or list(binds)  # type: ignore[attr-defined]
+        self.positional = compiled.positiontup is not None  # type: ignore[attr-defined]
+        self.binds = [
+            (n, _impl(binds[n].type, dialect).bind_processor(dialect)) for n in self.names
+        ]
+        self.columns = [column.type for column in compiled.statement.exported_columns]
+        self.results: list[Processor] | None = None
+
+    def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        values = {**self.constants, **values} if self.constants else values
+        converted = [(n, p(values[n]) if p else values[n]) for n, p in self.binds]
+        return [value for _, value in converted] if self.positional else dict(converted)
+
+    def convert(self, rows: list[Any], description: Sequence[Any]) -> list[tuple[Any, ...]]:
+        if self.results is None:
+            self.results = [
+                _impl(kind, self.dialect).result_processor(self.dialect, column[1])
+                for kind, column in zip(self.columns, description, strict=True)
+            ]
+        if not any(self.results):
+            return [tuple(row) for row in rows]
+        pairs = list(enumerate(self.results))
+        return [tuple(p(row[i]) if p else row[i] for i, p in pairs) for row in rows]
+
+
+class Prebuilt:
+    """A Core statement whose parameters are always the same names (no expanding IN, no
+    column defaults left to SQLAlchemy), run straight on the connection's DBAPI cursor."""
+
+    def __init__(
+        self, statement: Executable | Mapping[str, Executable], *, column_keys: Sequence[str] = ()
+    ) -> None:
+        self.statement = statement  # or one per dialect name, where their SQL differs
+        self.column_keys = list(column_keys)  # the columns an INSERT writes: no others
+        self._compiled: dict[str, _Compiled] = {}
+
+    def rows(self, session: Session, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row the statement answers (none for a write without RETURNING), seeing the
+        session's own changes as an ORM query would (autoflush)."""
+        if session.autoflush:
+            session.flush()
+        connection = session.connection()
+        dialect = connection.dialect
+        compiled = self._compiled.get(dialect.name)
+        if compiled is None:
+            compiled = self._compile(dialect, values)
+        try:
+            parameters = compiled.parameters(values)
+        except Exception as error:  # a value its column can't keep: what SQLAlchemy raises
+            raise StatementError(str(error), compiled.sql, values, error) from error
+        cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+        try:
+            cursor.execute(compiled.sql, parameters)
+            described = cursor.description
+            rows = None if described is None else cursor.fetchall()
+        except dialect.loaded_dbapi.Error as error:
+            raise _wrapped(connection, cursor, compiled.sql, parameters, error) from error
+        finally:
+            cursor.close()
+        return [] if rows is None else compiled.convert(rows, described)
+
+    def _compile(self, dialect: Dialect, values: Mapping[str, Any]) -> _Compiled:
+        statement = self.statement
+        if isinstance(statement, Mapping):
+            statement = statement[dialect.name]
+        compiled = statement.compile(dialect=dialect, column_keys=self.column_keys)  # type: ignore[attr-defined]
+        self._compiled[dialect.name] = made = _Compiled(compiled, dialect, frozenset(values))
+        return made
+
+
+def _impl(kind: TypeEngine[Any], dialect: Dialect) -> TypeEngine[Any]:
+    """The type as the dialect stores it (SQLite's DATETIME text, say): the one whose
+    processors SQLAlchemy itself runs."""
+    return kind.dialect_impl(dialect)
+
+
+def _wrapped(
+    connection: Connection, cursor: Any, sql: str, parameters: Any, error: Exception
+) -> DBAPIError:
+    """The driver's error as SQLAlchemy raises it (OperationalError for a lock wait that ran
+    out, say), so callers see one kind of error; a dropped connection is invalidated, as
+    SQLAlchemy does, and the pool replaces it."""
+    dialect = connection.dialect
+    dropped = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
+    if dropped:
+        connection.invalidate(error)
+    return DBAPIError.instance(
+        sql,
+        parameters,
+        error,
+        dialect.loaded_dbapi.Error,
+        connection_invalidated=dropped,
+        dialect=dialect,
+    )

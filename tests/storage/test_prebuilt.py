@@ -1,0 +1,78 @@
+"""The /log path's statements run on the driver's cursor: what they store and read back must be
+what the ORM stores and reads, value for value, on both databases."""
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError, ProgrammingError, StatementError
+from sqlalchemy.orm import Session, sessionmaker
+
+from scoring.catalog import DEFAULT_CATALOG
+from scoring.rules import ScoringRules
+from storage.activities import TwinOf, record_activity, rep_weeks
+from storage.members import ensure_member
+from storage.models import Activity, Member
+from storage.prebuilt import Prebuilt
+from storage.team_settings import member_and_rules
+from tests.storage.builders import NOW, WEEK, WORKDAYS, new_activity
+
+
+def test_an_entry_stored_on_the_driver_reads_back_through_the_orm_unchanged(
+    session_factory: sessionmaker[Session],
+) -> None:
+    deal = new_activity(
+        activity_key="closed_won",
+        points=25,
+        happened_at=NOW - timedelta(days=1, microseconds=7),
+        local_day=date(2026, 11, 25),
+        note="Acme <renewal> & “co” 🎉",
+        amount=Decimal("12500.50"),
+        currency="USD",
+    )
+    with session_factory.begin() as session:
+        written, created = record_activity(session, deal, NOW)
+        twin, _ = record_activity(
+            session, new_activity(**{**vars(deal), "idempotency_key": "2"}), NOW
+        )
+        sums = rep_weeks(
+            session, "T1", "U_ANA", [WEEK], TwinOf(twin, NOW - timedelta(minutes=2)), WORKDAYS
+        )
+    with session_factory() as session:
+        stored = session.get(Activity, written.id)
+    assert created and stored is not None
+    for column in Activity.__table__.c:
+        assert getattr(stored, column.key) == getattr(written, column.key), column.key
+    assert stored.happened_at.tzinfo is not None and stored.local_day == date(2026, 11, 25)
+    assert sums.twin_at == NOW and sums.counted == {WEEK: [("closed_won", 2, 50)]}
+
+
+def test_a_member_is_read_on_the_driver_as_the_orm_reads_them(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with session_factory.begin() as session:
+        ensure_member(session, "T1", "U_ANA", NOW)
+    with session_factory.begin() as session:
+        orm = session.scalars(select(Member).where(Member.user_id == "U_ANA")).one()
+        orm.manager_id, orm.tz, orm.tz_checked_at, orm.celebrate = "U_MO", "Asia/Tokyo", NOW, False
+    rules = ScoringRules(catalog=DEFAULT_CATALOG)
+    with session_factory() as session:
+        found = member_and_rules(session, rules, "T1", "U_ANA")
+        orm = session.scalars(select(Member).where(Member.user_id == "U_ANA")).one()
+    assert found is not None and found[1] is rules
+    for column in Member.__table__.c:
+        assert getattr(found[0], column.key) == getattr(orm, column.key), column.key
+    assert found[0].celebrate is False and found[0].tz_checked_at == NOW
+
+
+def test_errors_on_the_driver_reach_callers_as_sqlalchemys(
+    session_factory: sessionmaker[Session],
+) -> None:
+    with pytest.raises(StatementError), session_factory.begin() as session:
+        record_activity(session, new_activity(amount=Decimal("0.001"), currency="USD"), NOW)
+    missing = Prebuilt(select(Activity.__table__.c.id).where(Activity.__table__.c.id < 0))
+    with session_factory.begin() as session:
+        session.connection().exec_driver_sql("DROP TABLE activities")
+        with pytest.raises((OperationalError, ProgrammingError)):
+            missing.rows(session, {})
