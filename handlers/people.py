@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from handlers.deps import Deps
 from handlers.render import say
 from scoring.rules import ScoringRules
+from storage.db import joined_write
 from storage.members import ensure_member, get_member, save_profile
 from storage.models import Member
 from storage.team_settings import member_and_rules
@@ -209,12 +210,12 @@ def in_one_transaction(
     """Read the member with their team's rules and do `work` in one write transaction (the
     /log hot path); only a person Tally has never profiled costs a users.info call and a
     second transaction."""
-    with deps.sessions.begin() as session:
+    with joined_write(deps.sessions) as session:
         found = member_and_rules(session, deps.rules, team_id, user_id)
         if found is not None and found[0].tz_checked_at is not None:
             return found[0], work(session, *found)
     fetch_profile(deps, client, team_id, user_id)
-    with deps.sessions.begin() as session:
+    with joined_write(deps.sessions) as session:
         found = member_and_rules(session, deps.rules, team_id, user_id)
         assert found is not None, "fetch_profile stores the member or raises"
         return found[0], work(session, *found)

@@ -2,6 +2,8 @@
 
 import re
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,7 +11,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.sqlite_writers import LinedConnection, lined
@@ -108,6 +110,25 @@ def make_session_factory(engine: Engine, *, read_only: bool = False) -> sessionm
     return sessionmaker(bind, expire_on_commit=False)
 
 
+@contextmanager
+def joined_write(sessions: sessionmaker[Session]) -> Iterator[Session]:
+    """A write transaction for a request's hot path (`/log`): a session joined to a connection's
+    transaction, committed with it. Why: the ORM session's own transaction bookkeeping costs
+    ~35 µs per transaction (`sessions.begin()` with one statement: 83 µs on SQLite, the
+    connection's: 48); joined, a session that only runs `storage.prebuilt` statements never
+    starts one, and one that does ORM work (a cheer queued, an approval asked) works as ever,
+    flushed before the commit."""
+    engine = sessions.kw.get("bind")
+    assert isinstance(engine, Engine), "Tally's sessions are bound to an engine"
+    with engine.begin() as connection:
+        session = sessions(bind=connection)
+        try:
+            yield session
+            session.flush()
+        finally:
+            session.close()
+
+
 def read_only(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
     """Read-only sessions on the engine `sessions` use, for a job that reads long before it
     writes: on SQLite they take no write lock, so no request waits behind the reading."""
@@ -201,16 +222,25 @@ def _configure_sqlite(engine: Engine, waits: Waits) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        if connection.get_execution_options().get(READ_ONLY, False):
-            connection.exec_driver_sql("BEGIN")
-            return
         raw = connection.connection.dbapi_connection
+        if connection.get_execution_options().get(READ_ONLY, False):
+            _begin(raw, "BEGIN")
+            return
         lined = isinstance(raw, LinedConnection)
         if lined:
             raw.begin_writing()
         try:
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin(raw, "BEGIN IMMEDIATE")
         except BaseException:
             if lined:
                 raw.stop_writing()
             raise
+
+
+def _begin(raw: sqlite3.Connection, begin: str) -> None:
+    """On the driver, not through SQLAlchemy's execution (~25 µs of every write transaction,
+    issue #12); a failure (the write lock's busy_timeout ran out) is raised as SQLAlchemy's."""
+    try:
+        raw.execute(begin)
+    except sqlite3.Error as error:
+        raise DBAPIError.instance(begin, (), error, sqlite3.Error) from error

@@ -21,7 +21,6 @@ from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import Compiled
 from sqlalchemy.sql.expression import Executable
-from sqlalchemy.types import TypeEngine
 
 Processor = Callable[[Any], Any] | None
 
@@ -39,8 +38,10 @@ class _Compiled:
         self.dialect = dialect
         self.names: Sequence[str] = compiled.positiontup or list(binds)  # type: ignore[attr-defined]
         self.positional = compiled.positiontup is not None  # type: ignore[attr-defined]
+        # dialect_impl: the type as the dialect stores it (SQLite's DATETIME text, say), whose
+        # processors are the ones SQLAlchemy itself runs.
         self.binds = [
-            (n, _impl(binds[n].type, dialect).bind_processor(dialect)) for n in self.names
+            (n, binds[n].type.dialect_impl(dialect).bind_processor(dialect)) for n in self.names
         ]
         self.columns = [column.type for column in compiled.statement.exported_columns]
         self.results: list[Processor] | None = None
@@ -53,7 +54,7 @@ class _Compiled:
     def convert(self, rows: list[Any], description: Sequence[Any]) -> list[tuple[Any, ...]]:
         if self.results is None:
             self.results = [
-                _impl(kind, self.dialect).result_processor(self.dialect, column[1])
+                kind.dialect_impl(self.dialect).result_processor(self.dialect, column[1])
                 for kind, column in zip(self.columns, description, strict=True)
             ]
         if not any(self.results):
@@ -78,7 +79,8 @@ class Prebuilt:
         session's own changes as an ORM query would (autoflush)."""
         if session.autoflush:
             session.flush()
-        connection = session.connection()
+        bind = session.bind  # joined to a connection's transaction (storage.db.joined_write)
+        connection = bind if isinstance(bind, Connection) else session.connection()
         dialect = connection.dialect
         compiled = self._compiled.get(dialect.name)
         if compiled is None:
@@ -102,15 +104,11 @@ class Prebuilt:
         statement = self.statement
         if isinstance(statement, Mapping):
             statement = statement[dialect.name]
-        compiled = statement.compile(dialect=dialect, column_keys=self.column_keys)  # type: ignore[attr-defined]
+        compiled = statement.compile(  # type: ignore[attr-defined]
+            dialect=dialect, column_keys=self.column_keys
+        )
         self._compiled[dialect.name] = made = _Compiled(compiled, dialect, frozenset(values))
         return made
-
-
-def _impl(kind: TypeEngine[Any], dialect: Dialect) -> TypeEngine[Any]:
-    """The type as the dialect stores it (SQLite's DATETIME text, say): the one whose
-    processors SQLAlchemy itself runs."""
-    return kind.dialect_impl(dialect)
 
 
 def _wrapped(

@@ -1,5 +1,6 @@
 """Schema creation and connection setup, on SQLite and PostgreSQL."""
 
+import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,15 +17,17 @@ from storage.activities import record_activity
 from storage.db import (
     BACKGROUND_WAITS,
     MIGRATIONS_DIR,
+    Waits,
     database_trouble,
     is_ready,
+    joined_write,
     make_engine,
     make_session_factory,
     upgrade,
 )
 from storage.digest_rows import rep_weeks
 from storage.members import ensure_member
-from storage.models import Base
+from storage.models import Base, Member
 from tests.storage.builders import NOW, WEEK, new_activity, statements_sent
 
 # Longer than a request may wait for a lock, short of what a migration waits.
@@ -115,6 +118,27 @@ def test_a_write_behind_a_held_lock_gives_up_and_says_why(engine: Engine) -> Non
         assert connection.scalar(text("SELECT count(*) FROM members")) == 0
 
 
+def test_a_write_behind_a_writer_outside_tally_gives_up_at_begin_and_says_why(tmp_path) -> None:
+    """The sqlite3 shell or a backup tool holds the write lock without Tally's writer line:
+    BEGIN IMMEDIATE (sent on the driver) waits out busy_timeout, and the request is told why
+    in SQLAlchemy's terms, as every other database error."""
+    path = tmp_path / "tally.db"
+    engine = make_engine(f"sqlite:///{path}", waits=Waits(lock_ms=200, statement_ms=None))
+    upgrade(engine)
+    outsider = sqlite3.connect(path, isolation_level=None)
+    outsider.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(OperationalError) as raised, make_session_factory(engine).begin() as s:
+            ensure_member(s, "T1", "U1", datetime.now(UTC))
+    finally:
+        outsider.execute("ROLLBACK")
+        outsider.close()
+    assert database_trouble(raised.value) == "database is locked"
+    with make_session_factory(engine).begin() as session:  # the line was left: writes go on
+        ensure_member(session, "T1", "U1", datetime.now(UTC))
+    engine.dispose()
+
+
 def test_a_migration_waits_behind_a_lock_longer_than_a_request_would(engine: Engine) -> None:
     with _locked_for_a_while(engine, "alembic_version"):
         upgrade(engine)
@@ -145,3 +169,23 @@ def test_a_friday_chunk_is_read_without_compiling_it_first(engine: Engine) -> No
 
     assert found.rows == {("U_ANA", WEEK): [("demo", 1, 50)]}
     assert "JIT" not in plan[0], plan[0].get("JIT")
+
+
+def test_a_joined_write_keeps_all_of_its_work_or_none_of_it(engine: Engine) -> None:
+    """/log's transaction: statements on the driver and the ORM's work in one commit."""
+    sessions = make_session_factory(engine)
+
+    def counts() -> tuple[int, int]:
+        with engine.connect() as connection:
+            entries = connection.scalar(text("SELECT count(*) FROM activities"))
+            return entries, connection.scalar(text("SELECT count(*) FROM members"))
+
+    with pytest.raises(RuntimeError), joined_write(sessions) as session:
+        record_activity(session, new_activity(), NOW)
+        session.add(Member(team_id="T1", user_id="U1", created_at=NOW))
+        raise RuntimeError("the receipt could not be drawn")
+    assert counts() == (0, 0)
+    with joined_write(sessions) as session:
+        record_activity(session, new_activity(), NOW)
+        session.add(Member(team_id="T1", user_id="U1", created_at=NOW))  # flushed at the end
+    assert counts() == (1, 1)
