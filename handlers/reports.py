@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 
 from sqlalchemy.orm import Session
 
@@ -98,9 +99,11 @@ def member_pace(
     )
 
 
-def _weeks_before(week: str) -> list[str]:
+@lru_cache(maxsize=64)
+def _weeks_before(week: str) -> tuple[str, ...]:
+    """Cached: every /log receipt asks twice, and a week's labels never change."""
     monday = parse_iso_week(week)
-    return [iso_week_label(monday - timedelta(weeks=n)) for n in range(1, MIX_WEEKS + 1)]
+    return tuple(iso_week_label(monday - timedelta(weeks=n)) for n in range(1, MIX_WEEKS + 1))
 
 
 def recent_mix(session: Session, member: Member, week: str) -> dict[str, int]:

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.compiler import Compiled
 from sqlalchemy.sql.expression import Executable
 
-Processor = Callable[[Any], Any] | None
+Processor = Callable[[Any], Any]
 
 
 class _Compiled:
@@ -44,23 +44,30 @@ class _Compiled:
             (n, binds[n].type.dialect_impl(dialect).bind_processor(dialect)) for n in self.names
         ]
         self.columns = [column.type for column in compiled.statement.exported_columns]
-        self.results: list[Processor] | None = None
+        self.results: list[tuple[int, Processor]] | None = None  # the columns to convert
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         values = {**self.constants, **values} if self.constants else values
         converted = [(n, p(values[n]) if p else values[n]) for n, p in self.binds]
         return [value for _, value in converted] if self.positional else dict(converted)
 
-    def convert(self, rows: list[Any], description: Sequence[Any]) -> list[tuple[Any, ...]]:
+    def convert(self, rows: list[Any], description: Sequence[Any]) -> list[Sequence[Any]]:
         if self.results is None:
+            kinds = zip(self.columns, description, strict=True)
             self.results = [
-                kind.dialect_impl(self.dialect).result_processor(self.dialect, column[1])
-                for kind, column in zip(self.columns, description, strict=True)
+                (i, p)
+                for i, (kind, column) in enumerate(kinds)
+                if (p := kind.dialect_impl(self.dialect).result_processor(self.dialect, column[1]))
             ]
-        if not any(self.results):
-            return [tuple(row) for row in rows]
-        pairs = list(enumerate(self.results))
-        return [tuple(p(row[i]) if p else row[i] for i, p in pairs) for row in rows]
+        if not self.results:
+            return rows
+        converted = []
+        for row in rows:
+            values = list(row)
+            for i, process in self.results:
+                values[i] = process(values[i])
+            converted.append(values)
+        return converted
 
 
 class Prebuilt:
@@ -74,7 +81,7 @@ class Prebuilt:
         self.column_keys = list(column_keys)  # the columns an INSERT writes: no others
         self._compiled: dict[str, _Compiled] = {}
 
-    def rows(self, session: Session, values: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    def rows(self, session: Session, values: Mapping[str, Any]) -> list[Sequence[Any]]:
         """Every row the statement answers (none for a write without RETURNING), seeing the
         session's own changes as an ORM query would (autoflush)."""
         if session.autoflush:
