@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
 from bot.fakeslack import FakeSlack
 from bot.fakeslack.browser import install
@@ -25,12 +26,14 @@ from bot.fakeslack.signed_requests import SignedSlack
 from bot.web import SLACK_PATH
 from handlers.ids import Action
 from storage.db import make_session_factory
-from storage.members import set_manager
+from storage.members import get_member, set_manager
 from storage.models import Activity, OutboxMessage, slack_bots
 from storage.outbox import Draft, enqueue
 from tests.fixtures.cli import run_tally
 from tests.fixtures.server import RunningTally, tally_serving
 from tests.fixtures.slack import SIGNING_SECRET
+
+SLACK_ZONE = "America/New_York"  # every fake Slack profile's zone unless a test says
 
 KEY = Fernet.generate_key().decode()
 ACME, GLOBEX = "T0ACME", "T0GLOBEX"
@@ -85,7 +88,17 @@ def _teams(engine: Engine) -> None:
     """Each workspace's rep on its manager's team, as `/tally team add` leaves it."""
     with make_session_factory(engine).begin() as session:
         for team_id, ((manager, _, _), (rep, _, _)) in PEOPLE.items():
-            set_manager(session, team_id, rep, manager, None, datetime.now(UTC))
+            _on_team(session, team_id, rep, manager)
+
+
+def _on_team(session: Session, team_id: str, rep: str, manager: str) -> None:
+    """The manager ran `/tally team add`, so Tally knows their zone (the fake Slack's, as the
+    reps'). Left in UTC, the digest of the manager's own week missed the reps' entries in the
+    first hours of each Monday in UTC, while New York was still in the week before."""
+    set_manager(session, team_id, rep, manager, None, datetime.now(UTC))
+    boss = get_member(session, team_id, manager)
+    assert boss is not None
+    boss.tz = SLACK_ZONE
 
 
 def _minted(slack: FakeSlack, team_id: str) -> set[str]:
@@ -274,7 +287,7 @@ def test_an_org_wide_install_serves_each_workspace_of_the_org(
         for team_id, people in GRID.items():
             for user_id, _, _, manager in people:
                 if manager:
-                    set_manager(session, team_id, user_id, manager, None, datetime.now(UTC))
+                    _on_team(session, team_id, user_id, manager)
 
     digests = _tally("digest", slack=slack, database_url=database_url)
 
