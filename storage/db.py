@@ -11,9 +11,10 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
+from storage.prebuilt import on_driver
 from storage.sqlite_writers import LinedConnection, lined
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -118,9 +119,7 @@ def joined_write(sessions: sessionmaker[Session]) -> Iterator[Session]:
     connection's: 48); joined, a session that only runs `storage.prebuilt` statements never
     starts one, and one that does ORM work (a cheer queued, an approval asked) works as ever,
     flushed before the commit."""
-    engine = sessions.kw.get("bind")
-    assert isinstance(engine, Engine), "Tally's sessions are bound to an engine"
-    with engine.begin() as connection:
+    with _engine_of_factory(sessions).begin() as connection:
         session = sessions(bind=connection)
         try:
             yield session
@@ -132,8 +131,7 @@ def joined_write(sessions: sessionmaker[Session]) -> Iterator[Session]:
 def read_only(sessions: sessionmaker[Session]) -> sessionmaker[Session]:
     """Read-only sessions on the engine `sessions` use, for a job that reads long before it
     writes: on SQLite they take no write lock, so no request waits behind the reading."""
-    with sessions() as session:
-        return make_session_factory(_engine_of(session), read_only=True)
+    return make_session_factory(_engine_of_factory(sessions), read_only=True)
 
 
 def reader_beside(session: Session) -> Session | None:
@@ -149,6 +147,12 @@ def reader_beside(session: Session) -> Session | None:
 
 def _engine_of(session: Session) -> Engine:
     bind = session.get_bind()
+    assert isinstance(bind, Engine), "Tally's sessions are bound to an engine"
+    return bind
+
+
+def _engine_of_factory(sessions: sessionmaker[Session]) -> Engine:
+    bind = sessions.kw.get("bind")
     assert isinstance(bind, Engine), "Tally's sessions are bound to an engine"
     return bind
 
@@ -222,25 +226,17 @@ def _configure_sqlite(engine: Engine, waits: Waits) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        raw = connection.connection.dbapi_connection
+        # On the driver, not through SQLAlchemy's execution: ~25 µs of every write (issue #12).
         if connection.get_execution_options().get(READ_ONLY, False):
-            _begin(raw, "BEGIN")
+            on_driver(connection, "BEGIN")
             return
+        raw = connection.connection.dbapi_connection
         lined = isinstance(raw, LinedConnection)
         if lined:
             raw.begin_writing()
         try:
-            _begin(raw, "BEGIN IMMEDIATE")
+            on_driver(connection, "BEGIN IMMEDIATE")
         except BaseException:
             if lined:
                 raw.stop_writing()
             raise
-
-
-def _begin(raw: sqlite3.Connection, begin: str) -> None:
-    """On the driver, not through SQLAlchemy's execution (~25 µs of every write transaction,
-    issue #12); a failure (the write lock's busy_timeout ran out) is raised as SQLAlchemy's."""
-    try:
-        raw.execute(begin)
-    except sqlite3.Error as error:
-        raise DBAPIError.instance(begin, (), error, sqlite3.Error) from error

@@ -97,12 +97,7 @@ class Prebuilt:
             parameters = compiled.parameters(values)
         except Exception as error:  # a value its column can't keep: what SQLAlchemy raises
             raise StatementError(str(error), compiled.sql, values, error) from error
-        cursor = _cursor(connection)
-        try:
-            cursor.execute(compiled.sql, parameters)
-            rows = cursor.fetchall() if compiled.columns else []
-        except dialect.loaded_dbapi.Error as error:
-            raise _wrapped(connection, cursor, compiled.sql, parameters, error) from error
+        cursor, rows = on_driver(connection, compiled.sql, parameters, fetch=bool(compiled.columns))
         return compiled.convert(rows, cursor) if rows else rows
 
     def _compile(self, dialect: Dialect, values: Mapping[str, Any]) -> _Compiled:
@@ -114,6 +109,32 @@ class Prebuilt:
         )
         self._compiled[dialect.name] = made = _Compiled(compiled, dialect, frozenset(values))
         return made
+
+
+def on_driver(
+    connection: Connection, sql: str, parameters: Any = (), *, fetch: bool = False
+) -> tuple[Any, list[Any]]:
+    """Run `sql` on the connection's kept driver cursor: (the cursor, its rows if `fetch`).
+    The driver's errors are raised as SQLAlchemy raises them (OperationalError for a lock
+    wait that ran out, say), and a dropped connection is invalidated, as SQLAlchemy does, so
+    the pool replaces it."""
+    cursor = _cursor(connection)
+    try:
+        cursor.execute(sql, parameters)
+        return cursor, cursor.fetchall() if fetch else []
+    except connection.dialect.loaded_dbapi.Error as error:
+        dialect = connection.dialect
+        dropped = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
+        if dropped:
+            connection.invalidate(error)
+        raise DBAPIError.instance(
+            sql,
+            parameters,
+            error,
+            dialect.loaded_dbapi.Error,
+            connection_invalidated=dropped,
+            dialect=dialect,
+        ) from error
 
 
 def _cursor(connection: Connection) -> Any:
@@ -128,23 +149,3 @@ def _cursor(connection: Connection) -> Any:
 
 
 _CURSOR = "tally.prebuilt.cursor"
-
-
-def _wrapped(
-    connection: Connection, cursor: Any, sql: str, parameters: Any, error: Exception
-) -> DBAPIError:
-    """The driver's error as SQLAlchemy raises it (OperationalError for a lock wait that ran
-    out, say), so callers see one kind of error; a dropped connection is invalidated, as
-    SQLAlchemy does, and the pool replaces it."""
-    dialect = connection.dialect
-    dropped = dialect.is_disconnect(error, connection.connection.dbapi_connection, cursor)
-    if dropped:
-        connection.invalidate(error)
-    return DBAPIError.instance(
-        sql,
-        parameters,
-        error,
-        dialect.loaded_dbapi.Error,
-        connection_invalidated=dropped,
-        dialect=dialect,
-    )

@@ -319,6 +319,7 @@ class _PausedBeforeWriting:
 
     def __init__(self, sessions: sessionmaker[Session], meanwhile) -> None:
         self._sessions, self._meanwhile, self._begun = sessions, meanwhile, 0
+        self.kw = sessions.kw  # what they are bound to, as a sessionmaker says
 
     def __call__(self) -> Session:
         return self._sessions()
