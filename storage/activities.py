@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session, aliased
 from storage.columns import UTCDateTime
 from storage.models import Activity, Member, OutboxMessage, TimeOff
 from storage.outbox import changes_reach
-from storage.prebuilt import Prebuilt
+from storage.prebuilt import Prebuilt, detached
 
 COUNTED, PENDING, REJECTED = "counted", "pending", "rejected"
 COUNTS = (Activity.deleted_at.is_(None), Activity.status == COUNTED)
@@ -122,7 +122,7 @@ def record_activity(session: Session, new: NewActivity, now: datetime) -> tuple[
         assert first is not None, "ON CONFLICT skipped a row no one else holds"
         return first, False
     unset = {"deleted_at": None, "reviewed_by": None, "reviewed_at": None, "review_reason": None}
-    return Activity(id=inserted[0][0], **values, **unset), True
+    return detached(Activity, {"id": inserted[0][0], **values, **unset}), True
 
 
 @dataclass(frozen=True)

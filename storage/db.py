@@ -1,7 +1,9 @@
 """Engines, sessions and schema upgrades: the one place that knows which database we run on."""
 
+import os
 import re
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -13,6 +15,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import Pool
 
 from storage.prebuilt import on_driver
 from storage.sqlite_writers import LinedConnection, lined
@@ -53,7 +56,10 @@ def make_engine(url: str | URL, *, waits: Waits = REQUEST_WAITS) -> Engine:
         path = parsed.database or ""
         on_disk = path not in ("", ":memory:") and not path.startswith("file:")
         line = lined(path, waits.lock_ms / 1000) if on_disk else {}
-        engine = create_engine(parsed, connect_args=line)
+        # No cap on connections (a file has no server to spare): each request thread keeps
+        # its write connection (`joined_write`), so a cap would leave reads waiting.
+        options = {"max_overflow": -1} if on_disk else {}
+        engine = create_engine(parsed, connect_args=line, **options)
         _configure_sqlite(engine, waits)
         return engine
     # No pool_pre_ping: it cost a round trip per checkout (about 2.5 ms of a 13 ms /log). A
@@ -118,14 +124,54 @@ def joined_write(sessions: sessionmaker[Session]) -> Iterator[Session]:
     ~35 µs per transaction (`sessions.begin()` with one statement: 83 µs on SQLite, the
     connection's: 48); joined, a session that only runs `storage.prebuilt` statements never
     starts one, and one that does ORM work (a cheer queued, an approval asked) works as ever,
-    flushed before the commit."""
-    with _engine_of_factory(sessions).begin() as connection:
-        session = sessions(bind=connection)
+    flushed before the commit, and is closed after it. On SQLite the connection and its session
+    are the thread's own (`_kept_writer`)."""
+    engine = _engine_of_factory(sessions)
+    kept = _kept_writer(engine, sessions)
+    with kept[0].begin() if kept else engine.begin() as begun:
+        session = kept[1] if kept else sessions(bind=begun)
         try:
             yield session
             session.flush()
-        finally:
+        except BaseException:
             session.close()
+            raise
+        if session.in_transaction() or session.identity_map:  # the ORM worked: start afresh
+            session.close()
+
+
+class _KeptWriter(threading.local):
+    connection: Connection | None = None
+    session: Session | None = None
+    sessions: sessionmaker[Session] | None = None  # what made `session`
+    pool: Pool | None = None
+    pid = 0
+
+
+_kept = _KeptWriter()
+
+
+def _kept_writer(
+    engine: Engine, sessions: sessionmaker[Session]
+) -> tuple[Connection, Session] | None:
+    """This thread's write connection to an SQLite file and a session on it, kept from one
+    request to the next: checking a connection out of the pool and back, and making and closing
+    a session, cost ~80 µs of a /log's ~1 ms (issue #12); SQLite lets one writer in at a time
+    anyway (storage.sqlite_writers). Replaced with the engine's pool (dispose; a forked child
+    never touches its parent's). None on PostgreSQL: its connections are the server's, and one
+    kept per thread would pin them."""
+    if engine.dialect.name != "sqlite":
+        return None
+    kept, pid = _kept, os.getpid()
+    if kept.connection is not None and kept.pid == pid:
+        if kept.pool is engine.pool and not kept.connection.closed:
+            if kept.sessions is not sessions:
+                kept.session, kept.sessions = sessions(bind=kept.connection), sessions
+            return kept.connection, kept.session
+        kept.connection.close()
+    kept.connection, kept.pool, kept.pid = engine.connect(), engine.pool, pid
+    kept.session, kept.sessions = sessions(bind=kept.connection), sessions
+    return kept.connection, kept.session
 
 
 def read_only(sessions: sessionmaker[Session]) -> sessionmaker[Session]:

@@ -15,7 +15,7 @@ from scoring.schedule import Slot
 from scoring.team_settings import TeamSettings
 from storage.insert_once import insert_once
 from storage.models import Member, SettingsChange, TeamSettingsRow
-from storage.prebuilt import Prebuilt
+from storage.prebuilt import Prebuilt, detached
 
 
 def _locked_row(session: Session, team_id: str) -> TeamSettingsRow | None:
@@ -70,7 +70,7 @@ def member_and_rules(
     if not found:
         return None
     *columns, stored = found[0]
-    member = Member(**dict(zip(_MEMBER_KEYS, columns, strict=True)))
+    member = detached(Member, dict(zip(_MEMBER_KEYS, columns, strict=True)))
     return member, _rules(defaults, stored) if stored is not None else defaults
 
 

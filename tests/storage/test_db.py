@@ -3,6 +3,7 @@
 import sqlite3
 import threading
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import UTC, datetime
 
@@ -10,7 +11,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.exc import OperationalError
 
 from storage.activities import record_activity
@@ -27,7 +28,7 @@ from storage.db import (
 )
 from storage.digest_rows import rep_weeks
 from storage.members import ensure_member
-from storage.models import Base, Member
+from storage.models import Activity, Base, Member
 from tests.storage.builders import NOW, WEEK, new_activity, statements_sent
 
 # Longer than a request may wait for a lock, short of what a migration waits.
@@ -189,3 +190,37 @@ def test_a_joined_write_keeps_all_of_its_work_or_none_of_it(engine: Engine) -> N
         record_activity(session, new_activity(), NOW)
         session.add(Member(team_id="T1", user_id="U1", created_at=NOW))  # flushed at the end
     assert counts() == (1, 1)
+
+
+def test_more_request_threads_than_pooled_connections_all_write_without_waiting(
+    engine: Engine,
+) -> None:
+    """On SQLite each request thread keeps its write connection: 24 threads, more than a
+    default pool holds (15), each log and then read while the others still hold theirs."""
+    sessions = make_session_factory(engine)
+    all_in = threading.Barrier(24, timeout=20)
+
+    def log_then_read(n: int) -> int:
+        with joined_write(sessions) as session:
+            record_activity(session, new_activity(idempotency_key=f"k{n}"), NOW)
+        all_in.wait()  # every thread now keeps (or has returned) its write connection
+        with sessions() as session:
+            return session.scalar(select(func.count()).select_from(Activity)) or 0
+
+    with ThreadPoolExecutor(24) as pool:
+        seen = list(pool.map(log_then_read, range(24), timeout=60))
+    assert seen == [24] * 24
+
+
+def test_a_write_after_the_engine_is_disposed_lands(engine: Engine) -> None:
+    """gunicorn's workers dispose the pool they inherit (post_fork); the thread's kept
+    connection goes with it and the next /log writes through a new one."""
+    sessions = make_session_factory(engine)
+    with joined_write(sessions) as session:
+        record_activity(session, new_activity(idempotency_key="before"), NOW)
+    engine.dispose()
+    with joined_write(sessions) as session:
+        record_activity(session, new_activity(idempotency_key="after"), NOW)
+    with sessions() as session:
+        keys = set(session.scalars(select(Activity.idempotency_key)))
+    assert keys == {"before", "after"}

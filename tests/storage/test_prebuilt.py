@@ -1,11 +1,14 @@
 """The /log path's statements run on the driver's cursor: what they store and read back must be
 what the ORM stores and reads, value for value, on both databases."""
 
+import subprocess
+import sys
 from datetime import date, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError, ProgrammingError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -64,6 +67,36 @@ def test_a_member_is_read_on_the_driver_as_the_orm_reads_them(
     for column in Member.__table__.c:
         assert getattr(found[0], column.key) == getattr(orm, column.key), column.key
     assert found[0].celebrate is False and found[0].tz_checked_at == NOW
+
+
+_FIRST_READ = """
+import sys
+from scoring.catalog import DEFAULT_CATALOG
+from scoring.rules import ScoringRules
+from storage.db import make_engine, make_session_factory
+from storage.team_settings import member_and_rules
+sessions = make_session_factory(make_engine(sys.argv[1]))
+with sessions() as session:
+    member, _ = member_and_rules(session, ScoringRules(catalog=DEFAULT_CATALOG), "T1", "U_ANA")
+print(member.tz)
+"""
+
+
+def test_a_new_process_reads_its_first_member_on_the_driver(
+    engine: Engine, session_factory: sessionmaker[Session]
+) -> None:
+    """A worker's first /log builds a member before any ORM object exists in that process."""
+    with session_factory.begin() as session:
+        ensure_member(session, "T1", "U_ANA", NOW).tz = "Asia/Tokyo"
+    read = subprocess.run(
+        [sys.executable, "-c", _FIRST_READ, engine.url.render_as_string(hide_password=False)],
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+        timeout=60,
+    )
+    assert read.returncode == 0, read.stderr[-2000:]
+    assert read.stdout.strip() == "Asia/Tokyo"
 
 
 def test_errors_on_the_driver_reach_callers_as_sqlalchemys(
