@@ -28,7 +28,7 @@ from bot.app import create_app
 from bot.fakeslack import FakeSlack
 from bot.settings import load_settings
 from bot.web import SLACK_PATH, wsgi_app
-from storage.db import make_session_factory, open_database
+from storage.db import joined_write, make_session_factory, open_database
 from storage.members import ensure_member
 from storage.team_settings import MEMBER_AND_SETTINGS
 
@@ -178,6 +178,10 @@ def layer_costs(backend: str, rounds: int) -> list[list[str]]:
         order = compiled.positiontup
         driver_params = [params[k] for k in order] if order else params
 
+        def joined() -> None:
+            with joined_write(sessions) as s:
+                MEMBER_AND_SETTINGS.rows(s, params)
+
         def prebuilt() -> None:
             with sessions.begin() as s:
                 MEMBER_AND_SETTINGS.rows(s, params)
@@ -202,7 +206,8 @@ def layer_costs(backend: str, rounds: int) -> list[list[str]]:
 
         rows = []
         for name, one in (
-            ("ORM session, statement on its driver cursor (Tally: storage.prebuilt)", prebuilt),
+            ("Tally's /log: joined_write (SQLite: the thread's kept connection), prebuilt", joined),
+            ("ORM session, statement on its driver cursor (storage.prebuilt)", prebuilt),
             ("ORM session, Core statement", session),
             ("Core connection, same statement", connection),
             ("driver cursor, statement compiled once", driver),

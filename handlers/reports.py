@@ -136,8 +136,10 @@ def _report(
     )
 
 
+@lru_cache(maxsize=64)
 def workdays(week: str) -> tuple[date, date]:
-    """Monday and Friday of `week`: the days whose time off shrinks its goal."""
+    """Monday and Friday of `week`: the days whose time off shrinks its goal (cached: every
+    /log asks)."""
     monday = parse_iso_week(week)
     return monday, monday + timedelta(days=4)
 

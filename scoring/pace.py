@@ -9,6 +9,7 @@ what this rep usually logs.
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 
 from scoring.catalog import ActivityType, Catalog
 from scoring.rules import default_day_points
@@ -68,9 +69,10 @@ class Pace:
     status: str  # "met" | "ahead" | "on_track" | "behind" | "no_goal" (outside the goal weeks)
     coaching: Coaching | None  # None: nothing to coach, the goal doesn't apply this week
 
-    @property
+    @cached_property
     def suggestion(self) -> str:
-        """What to do next, said to the rep; empty when the goal doesn't apply."""
+        """What to do next, said to the rep; empty when the goal doesn't apply (worded once:
+        a receipt's week line asks twice)."""
         return self.coaching.say() if self.coaching else ""
 
     def suggestion_about(self, name: str) -> str:

@@ -125,19 +125,27 @@ def joined_write(sessions: sessionmaker[Session]) -> Iterator[Session]:
     connection's: 48); joined, a session that only runs `storage.prebuilt` statements never
     starts one, and one that does ORM work (a cheer queued, an approval asked) works as ever,
     flushed before the commit, and is closed after it. On SQLite the connection and its session
-    are the thread's own (`_kept_writer`)."""
+    are the thread's own (`_kept_writer`) and the transaction is begun and ended on the driver
+    (SQLAlchemy's begin and commit of a connection: ~25 µs), the ORM joining it if it works."""
     engine = _engine_of_factory(sessions)
     kept = _kept_writer(engine, sessions)
-    with kept[0].begin() if kept else engine.begin() as begun:
-        session = kept[1] if kept else sessions(bind=begun)
-        try:
+    if kept is None:
+        with engine.begin() as begun, sessions(bind=begun) as session:
             yield session
             session.flush()
-        except BaseException:
-            session.close()
-            raise
-        if session.in_transaction() or session.identity_map:  # the ORM worked: start afresh
-            session.close()
+        return
+    connection, session = kept
+    _begin_writing(connection)
+    try:
+        yield session
+        session.flush()
+        _end_writing(connection, "COMMIT")
+    except BaseException:
+        session.close()
+        _end_writing(connection, "ROLLBACK")
+        raise
+    if session.in_transaction() or session.identity_map:  # the ORM worked: start afresh
+        session.close()
 
 
 class _KeptWriter(threading.local):
@@ -275,14 +283,34 @@ def _configure_sqlite(engine: Engine, waits: Waits) -> None:
         # On the driver, not through SQLAlchemy's execution: ~25 µs of every write (issue #12).
         if connection.get_execution_options().get(READ_ONLY, False):
             on_driver(connection, "BEGIN")
-            return
-        raw = connection.connection.dbapi_connection
-        lined = isinstance(raw, LinedConnection)
+        elif not connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+            _begin_writing(connection)
+        # else joined_write began it on the driver: the session's ORM work joins it
+
+
+def _begin_writing(connection: Connection) -> None:
+    """Take the write lock: the line (storage.sqlite_writers), then BEGIN IMMEDIATE."""
+    raw = connection.connection.dbapi_connection
+    lined = isinstance(raw, LinedConnection)
+    if lined:
+        raw.begin_writing()
+    try:
+        on_driver(connection, "BEGIN IMMEDIATE")
+    except BaseException:
         if lined:
-            raw.begin_writing()
-        try:
-            on_driver(connection, "BEGIN IMMEDIATE")
-        except BaseException:
-            if lined:
-                raw.stop_writing()
-            raise
+            raw.stop_writing()
+        raise
+
+
+def _end_writing(connection: Connection, verb: str) -> None:
+    """COMMIT or ROLLBACK what `_begin_writing` began, through SQLAlchemy when the session's
+    ORM work began its view of it; then leave the line."""
+    raw = connection.connection.dbapi_connection
+    try:
+        if connection.in_transaction():
+            (connection.commit if verb == "COMMIT" else connection.rollback)()
+        elif raw.in_transaction:  # type: ignore[union-attr]
+            on_driver(connection, verb)
+    finally:
+        if isinstance(raw, LinedConnection):
+            raw.stop_writing()

@@ -50,8 +50,9 @@ class _Compiled:
 
     def parameters(self, values: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
         values = {**self.constants, **values} if self.constants else values
-        converted = [(n, p(values[n]) if p else values[n]) for n, p in self.binds]
-        return [value for _, value in converted] if self.positional else dict(converted)
+        if self.positional:
+            return [p(values[n]) if p else values[n] for n, p in self.binds]
+        return {n: p(values[n]) if p else values[n] for n, p in self.binds}
 
     def convert(self, rows: list[Any], cursor: Any) -> list[Sequence[Any]]:
         if self.results is None:  # psycopg builds `description` anew on every read: once

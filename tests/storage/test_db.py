@@ -172,8 +172,10 @@ def test_a_friday_chunk_is_read_without_compiling_it_first(engine: Engine) -> No
     assert "JIT" not in plan[0], plan[0].get("JIT")
 
 
-def test_a_joined_write_keeps_all_of_its_work_or_none_of_it(engine: Engine) -> None:
-    """/log's transaction: statements on the driver and the ORM's work in one commit."""
+@pytest.mark.parametrize("flushed", [False, True], ids=["orm-pending", "orm-flushed"])
+def test_a_joined_write_keeps_all_of_its_work_or_none_of_it(engine: Engine, flushed: bool) -> None:
+    """/log's transaction: statements on the driver and the ORM's work in one commit; a failure
+    after the ORM has written (a cheer queued) undoes the entry too."""
     sessions = make_session_factory(engine)
 
     def counts() -> tuple[int, int]:
@@ -184,6 +186,8 @@ def test_a_joined_write_keeps_all_of_its_work_or_none_of_it(engine: Engine) -> N
     with pytest.raises(RuntimeError), joined_write(sessions) as session:
         record_activity(session, new_activity(), NOW)
         session.add(Member(team_id="T1", user_id="U1", created_at=NOW))
+        if flushed:
+            session.flush()
         raise RuntimeError("the receipt could not be drawn")
     assert counts() == (0, 0)
     with joined_write(sessions) as session:
