@@ -37,12 +37,12 @@ class _Compiled:
         self.constants = {name: bind.value for name, bind in binds.items() if not bind.required}
         self.sql = compiled.string
         self.dialect = dialect
-        self.names: Sequence[str] = compiled.positiontup or list(binds)  # type: ignore[attr-defined]
+        names: Sequence[str] = compiled.positiontup or list(binds)  # type: ignore[attr-defined]
         self.positional = compiled.positiontup is not None  # type: ignore[attr-defined]
         # dialect_impl: the type as the dialect stores it (SQLite's DATETIME text, say), whose
         # processors are the ones SQLAlchemy itself runs.
         self.binds = [
-            (n, binds[n].type.dialect_impl(dialect).bind_processor(dialect)) for n in self.names
+            (n, binds[n].type.dialect_impl(dialect).bind_processor(dialect)) for n in names
         ]
         # What the statement answers (none: it returns no rows).
         self.columns = [column.type for column in compiled.statement.exported_columns]
