@@ -22,7 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from bench import Section, scratch_database, table
-from bench.command_path import BOT_TOKEN, SIGNING_SECRET, TEAM_ID, ZONES, SlashCommands
+from bench.command_path import (
+    BOT_TOKEN,
+    SIGNING_SECRET,
+    TEAM_ID,
+    ZONES,
+    SlashCommands,
+    settle_statistics,
+)
 from bench.minimal_durable import PostgresStore, SqliteStore, minimal_app
 from bot.app import create_app
 from bot.fakeslack import FakeSlack
@@ -73,7 +80,8 @@ def cpu_per_request(wsgi: Wsgi, commands: SlashCommands, requests: int) -> float
 @contextmanager
 def apps(backend: str, users: list[str], slack: FakeSlack) -> Iterator[tuple[Wsgi, Wsgi]]:
     """(Tally, minimal durable) as `tally serve` and the bench build them, each on its own
-    scratch database; every user's profile cached by one request first."""
+    scratch database; every user's profile cached by one request first, and PostgreSQL's
+    statistics gathered then."""
     env = {
         "SLACK_BOT_TOKEN": BOT_TOKEN,
         "SLACK_SIGNING_SECRET": SIGNING_SECRET,
@@ -89,6 +97,8 @@ def apps(backend: str, users: list[str], slack: FakeSlack) -> Iterator[tuple[Wsg
         warm = SlashCommands(users, slack.base_url)
         for _ in users:
             call(tally, warm)
+        settle_statistics(tally_url)
+        settle_statistics(url)
         try:
             yield tally, minimal
         finally:
