@@ -142,15 +142,16 @@ def logged_message(deps: Deps, logged: Logged, via: str | None = None) -> dict[s
     """The receipt; `via` names the integration that logged it for the rep (the API's key)."""
     entry = logged.entry
     other_week = entry.week if entry.week != logged.report.week else None
+    backdated = entry.happened_at != entry.created_at
     text = say(
         "logged",
         what=logged.what,
         points=entry.points,
         note=one_line(entry.note, NOTE_SHOWN),
         amount=deal_text(entry),
-        backdated=entry.happened_at != entry.created_at,
+        backdated=backdated,
         other_week=other_week,
-        day=day_text(entry),
+        day=day_text(entry) if other_week or backdated else None,  # only they show the day
         report=logged.report,
         logged_ago=None if logged.duplicate_seconds is None else _ago(logged.duplicate_seconds),
         pending=entry.status == PENDING,

@@ -116,8 +116,13 @@ class Catalog:
     def every(self) -> tuple[ActivityType, ...]:
         return self.types
 
+    @cached_property
+    def _loggable(self) -> tuple[ActivityType, ...]:
+        return tuple(activity for activity in self.types if not activity.retired)
+
     def __iter__(self) -> Iterator[ActivityType]:
-        return (activity for activity in self.types if not activity.retired)
+        """Worked out once: every receipt's suggestion walks the catalog several times."""
+        return iter(self._loggable)
 
 
 def _sop(

@@ -250,7 +250,7 @@ class _Planner:
         room = min(points, ceiling) - self._sum(counts)
         fillers = [
             (-units * activity.points, units, index, activity)
-            for index, activity in enumerate(self._others())
+            for index, activity in enumerate(self._others)
             if (units := min(_MOST_FILLERS, room // activity.points)) > 0
         ]
         if fillers and self._kinds(counts) < _MOST_KINDS:
@@ -262,7 +262,7 @@ class _Planner:
         """(waste, new kind?, units, order, activity): more of a habit, or a few of another."""
         options = [(activity, False) for activity, _ in self.habits]
         if self._kinds(counts) < _MOST_KINDS:
-            options += [(activity, True) for activity in self._others()]
+            options += [(activity, True) for activity in self._others]
         found = []
         for index, (activity, other) in enumerate(options):
             units = -(-gap // activity.points)
@@ -274,7 +274,9 @@ class _Planner:
     def _used(self, counts: dict[str, int]) -> list[ActivityType]:
         return [self._get(key) for key, count in counts.items() if count]
 
+    @cached_property
     def _others(self) -> list[ActivityType]:
+        """Asked for by every top-up and filler the plan considers: worked out once."""
         habits = {activity.key for activity, _ in self.habits}
         return [a for a in self.catalog if a.suggest and a.key not in habits]
 

@@ -6,14 +6,17 @@ DST changes make a week 167 or 169 hours long instead of shifting its boundaries
 
 import re
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 _UTC = ZoneInfo("UTC")
 _WEEK_LABEL = re.compile(r"(\d{4})-?W(\d{1,2})", re.IGNORECASE)
 
 
+@lru_cache(maxsize=1024)
 def zone(tz_name: str | None) -> ZoneInfo:
-    """The rep's time zone; Slack may send none or one we don't know, and then UTC is our best."""
+    """The rep's time zone; Slack may send none or one we don't know, and then UTC is our best.
+    Cached: a /log receipt asks five times, and a name's zone doesn't change while we run."""
     if not tz_name:
         return _UTC
     try:

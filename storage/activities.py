@@ -77,6 +77,7 @@ _IS_TWIN = and_(
     _c.created_at >= bindparam("twin_since"),
     _c.id < bindparam("twin_id"),
 )
+_WEEK_NAMES = [f"week{n}" for n in range(WEEKS_READ)]
 _off = TimeOff.__table__.c
 _outbox = OutboxMessage.__table__.c
 _REP_WEEKS = Prebuilt(
@@ -94,7 +95,7 @@ _REP_WEEKS = Prebuilt(
         .where(
             _c.team_id == bindparam("team"),
             _c.user_id == bindparam("user"),
-            _c.week.in_([bindparam(f"week{n}") for n in range(WEEKS_READ)]),
+            _c.week.in_([bindparam(name) for name in _WEEK_NAMES]),
             _c.deleted_at.is_(None),
         )
         .group_by(_c.week, _c.activity_key, _c.status),
@@ -167,7 +168,7 @@ def rep_weeks(
     params = {
         "team": team_id,
         "user": user_id,
-        **{f"week{n}": listed[min(n, len(listed) - 1)] for n in range(WEEKS_READ)},
+        **dict(zip(_WEEK_NAMES, listed + listed[-1:] * (WEEKS_READ - len(listed)), strict=True)),
         "off_from": days_off[0],
         "off_to": days_off[1],
         "twin_id": entry.id if entry else 0,  # no id is below 1: no twin

@@ -68,7 +68,8 @@ class _Compiled:
         for row in rows:
             values = list(row)
             for i, process in self.results:
-                values[i] = process(values[i])
+                if values[i] is not None:  # every processor Tally's columns use keeps None
+                    values[i] = process(values[i])
             converted.append(values)
         return converted
 
