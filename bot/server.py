@@ -12,7 +12,11 @@ from bot.settings import Settings
 
 
 class TallyServer(BaseApplication):
-    """The app is built once in the master; each worker drops the inherited database pool."""
+    """The app is built once in the master, which closes its database connections before each
+    fork: an SQLite connection carried into a child shares SQLite's per-process lock state
+    with it, and a child's writes could then go to a WAL another process deletes (a forked-
+    writers test lost two thirds of its rows once in CI). Each worker still drops what it
+    inherits without closing it (PostgreSQL's sockets are the master's)."""
 
     def __init__(
         self, wsgi: Callable[..., Iterable[bytes]], engine: Engine, settings: Settings
@@ -31,6 +35,7 @@ class TallyServer(BaseApplication):
             "timeout": 30,
             "graceful_timeout": 10,
             "keepalive": 5,
+            "pre_fork": lambda _server, _worker: self.engine.dispose(),
             "post_fork": lambda _server, _worker: self.engine.dispose(close=False),
         }
         if "control_socket_disable" in self.cfg.settings:

@@ -37,6 +37,7 @@ def test_writers_of_forked_processes_each_get_every_row_in_one_at_a_time(tmp_pat
     engine = make_engine(f"sqlite:///{tmp_path / 'tally.db'}", waits=Waits(10_000, None))
     with engine.begin() as connection:  # the parent writes first, as `tally serve` migrates
         connection.execute(text("CREATE TABLE t (who TEXT UNIQUE, seen INTEGER)"))
+    engine.dispose()  # and closes its connections before forking, as bot/server.py's pre_fork
     context = multiprocessing.get_context("fork")
     processes = [context.Process(target=_write_rows, args=(engine, p)) for p in range(2)]
     for process in processes:
