@@ -104,10 +104,14 @@ class Load:
         return len(self.latencies_ms) / self.seconds
 
     def percentile(self, p: float) -> float:
-        if not self.latencies_ms:
-            return float("nan")
-        ordered = sorted(self.latencies_ms)
-        return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+        return percentile(self.latencies_ms, p)
+
+
+def percentile(latencies_ms: list[float], p: float) -> float:
+    if not latencies_ms:
+        return float("nan")
+    ordered = sorted(latencies_ms)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
 @dataclass
@@ -131,7 +135,7 @@ class Rounds:
         return sum(load.errors for load in self.loads)
 
     def percentile(self, p: float) -> float:
-        return Load(0, 1, [ms for load in self.loads for ms in load.latencies_ms]).percentile(p)
+        return percentile([ms for load in self.loads for ms in load.latencies_ms], p)
 
 
 class SlashCommands:
