@@ -27,9 +27,8 @@ from storage.activities import (
     PENDING,
     NewActivity,
     RepWeeks,
-    TwinOf,
-    record_activity,
-    rep_weeks,
+    WeekRead,
+    record_and_read,
 )
 from storage.models import Activity, Member
 from storage.outbox import Key
@@ -74,8 +73,9 @@ def record_entry(
     at: datetime | None = None,
 ) -> Logged:
     """Within the caller's transaction and by the team's `rules`: insert (once per key), then
-    read the week and look for a twin in one query. `at` is the moment it happened when the
-    caller knows it (the activity API), else `parsed.day` says the day."""
+    read the week and look for a twin in one query (on PostgreSQL, in the insert's statement).
+    `at` is the moment it happened when the caller knows it (the activity API), else
+    `parsed.day` says the day."""
     now = deps.clock()
     when = at or happened_at(parsed.day, member.tz, now)
     day = local_date(when, member.tz)
@@ -96,12 +96,15 @@ def record_entry(
         idempotency_key=key,
         status=PENDING if parsed.activity.key in rules.needs_approval else COUNTED,
     )
-    entry, created = record_activity(session, new, now)
-    twin = TwinOf(entry, since=entry.created_at - DUPLICATE_WINDOW)
     week, *before = report_weeks(member, now)
-    weeks = {week, *before, entry.week}  # the twin check reads the entry's week, maybe earlier
-    digest = (digest_key(member.manager_id, entry.week), now) if member.manager_id else None
-    sums = rep_weeks(session, member.team_id, member.user_id, weeks, twin, workdays(week), digest)
+
+    def read(entry_week: str) -> WeekRead:
+        weeks = {week, *before, entry_week}  # the twin check reads the entry's week, maybe earlier
+        manager = member.manager_id
+        digest = (digest_key(manager, entry_week), now) if manager else None
+        return WeekRead(weeks, workdays(week), digest, DUPLICATE_WINDOW)
+
+    entry, created, sums = record_and_read(session, new, now, read)
     send = None
     if created and entry.status == PENDING:
         send = ask_approval(deps, session, member, entry, now)

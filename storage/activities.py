@@ -4,18 +4,21 @@ Sums count only entries that are neither deleted nor waiting for (or refused) ap
 `COUNTS` is that condition, in every query that adds points up.
 """
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import (
     ColumnElement,
     Date,
+    Integer,
     Select,
     and_,
     bindparam,
     case,
+    cast,
     func,
     null,
     select,
@@ -80,8 +83,12 @@ _IS_TWIN = and_(
 _WEEK_NAMES = [f"week{n}" for n in range(WEEKS_READ)]
 _off = TimeOff.__table__.c
 _outbox = OutboxMessage.__table__.c
-_REP_WEEKS = Prebuilt(
-    union_all(
+
+
+def _week_read(*more: ColumnElement[Any]) -> list[Select[Any]]:
+    """The branches of a receipt's read (`rep_weeks`), each answering `more` columns after its
+    own eight."""
+    return [
         select(
             _c.week,
             _c.activity_key,
@@ -91,6 +98,7 @@ _REP_WEEKS = Prebuilt(
             type_coerce(func.max(case((_IS_TWIN, _c.created_at))), UTCDateTime()),
             type_coerce(null(), Date()),
             null(),
+            *more,
         )
         .where(
             _c.team_id == bindparam("team"),
@@ -99,31 +107,47 @@ _REP_WEEKS = Prebuilt(
             _c.deleted_at.is_(None),
         )
         .group_by(_c.week, _c.activity_key, _c.status),
-        select(null(), null(), null(), null(), null(), null(), _off.day, null()).where(
+        select(null(), null(), null(), null(), null(), null(), _off.day, null(), *more).where(
             _off.team_id == bindparam("team"),
             _off.user_id == bindparam("user"),
             _off.day >= bindparam("off_from", type_=Date()),
             _off.day <= bindparam("off_to", type_=Date()),
         ),
-        select(*[null()] * 7, _outbox.key).where(
+        select(*[null()] * 7, _outbox.key, *more).where(
             changes_reach(bindparam("team"), bindparam("message"), bindparam("message_at"))
         ),
-    )
+    ]
+
+
+_REP_WEEKS = Prebuilt(union_all(*_week_read()))
+# PostgreSQL only (SQLite has no data-modifying WITH): the INSERT rides in the read. The read's
+# snapshot doesn't hold the new row, so it comes back in a branch of its own, with its id.
+_inserted = (
+    postgresql.insert(Activity.__table__)
+    .values({name: bindparam(name, type_=_c[name].type) for name in _INSERT.column_keys})
+    .on_conflict_do_nothing(index_elements=["team_id", "idempotency_key"])
+    .returning(_c.id, _c.week, _c.activity_key, _c.status, _c.count, _c.points)
+    .cte("inserted")
 )
-
-
-def record_activity(session: Session, new: NewActivity, now: datetime) -> tuple[Activity, bool]:
-    """Store an entry once per idempotency key, so Slack's retries don't double points: one
-    INSERT … ON CONFLICT DO NOTHING RETURNING, no look-first and no savepoint; only a repeat
-    reads the first entry back."""
-    values = vars(new) | {"created_at": now}  # asdict() would deep-copy every field
-    inserted = _INSERT.rows(session, values)
-    if not inserted:
-        first = _by_idempotency_key(session, new.team_id, new.idempotency_key)
-        assert first is not None, "ON CONFLICT skipped a row no one else holds"
-        return first, False
-    unset = {"deleted_at": None, "reviewed_by": None, "reviewed_at": None, "review_reason": None}
-    return detached(Activity, {"id": inserted[0][0], **values, **unset}), True
+_RECORD_AND_READ = Prebuilt(
+    {
+        "postgresql": union_all(
+            *_week_read(cast(null(), Integer())),  # typed: PostgreSQL reads a NULL as text
+            select(
+                _inserted.c.week,
+                _inserted.c.activity_key,
+                _inserted.c.status,
+                _inserted.c.count,
+                _inserted.c.points,
+                *[null()] * 3,
+                _inserted.c.id,
+            ),
+        )
+    }
+)
+# Above every stored id (an INTEGER column): a new entry's twin check on PostgreSQL, before
+# its id is known.
+_EVERY_ID = 2**31 - 1
 
 
 @dataclass(frozen=True)
@@ -146,6 +170,68 @@ class RepWeeks:
     reaches_message: bool = False  # a change now reaches the outbox message asked about
 
 
+@dataclass(frozen=True)
+class WeekRead:
+    """What a receipt reads beside its entry, by `rep_weeks`: `weeks` (the entry's among them),
+    days off from `days_off[0]` to `days_off[1]`, whether a change reaches `message`, and a
+    twin logged within `twin_window` before the entry."""
+
+    weeks: Collection[str]
+    days_off: tuple[date, date]
+    message: tuple[str, datetime] | None
+    twin_window: timedelta
+
+
+def record_and_read(
+    session: Session, new: NewActivity, now: datetime, read: Callable[[str], WeekRead]
+) -> tuple[Activity, bool, RepWeeks]:
+    """`record_activity`, then `rep_weeks` as `read` says for the stored entry's week (a
+    repeat's first entry may be of another week). On PostgreSQL a new entry's INSERT rides in
+    the read's statement: one round trip fewer of a /log's five (issue #12)."""
+    if session.get_bind().dialect.name != "postgresql":
+        entry, created = record_activity(session, new, now)
+        return entry, created, _read_beside(session, entry, read(entry.week))
+    values = vars(new) | {"created_at": now}
+    wanted = read(new.week)
+    like = {**vars(new), "id": _EVERY_ID}  # no stored row is the new one's: all came first
+    params = _read_params(new.team_id, new.user_id, wanted.weeks, wanted.days_off, wanted.message)
+    params |= _twin_params(like, now - wanted.twin_window)
+    sums, inserted = _sums(_RECORD_AND_READ.rows(session, values | params))
+    if inserted is not None:
+        return _new_entry(inserted, values), True, sums
+    first = _first(session, new)
+    return first, False, _read_beside(session, first, read(first.week))
+
+
+def record_activity(session: Session, new: NewActivity, now: datetime) -> tuple[Activity, bool]:
+    """Store an entry once per idempotency key, so Slack's retries don't double points: one
+    INSERT … ON CONFLICT DO NOTHING RETURNING, no look-first and no savepoint; only a repeat
+    reads the first entry back."""
+    values = vars(new) | {"created_at": now}  # asdict() would deep-copy every field
+    inserted = _INSERT.rows(session, values)
+    if not inserted:
+        return _first(session, new), False
+    return _new_entry(inserted[0][0], values), True
+
+
+def _first(session: Session, new: NewActivity) -> Activity:
+    first = _by_idempotency_key(session, new.team_id, new.idempotency_key)
+    assert first is not None, "ON CONFLICT skipped a row no one else holds"
+    return first
+
+
+def _new_entry(entry_id: int, values: dict[str, Any]) -> Activity:
+    unset = {"deleted_at": None, "reviewed_by": None, "reviewed_at": None, "review_reason": None}
+    return detached(Activity, {"id": entry_id, **values, **unset})
+
+
+def _read_beside(session: Session, entry: Activity, read: WeekRead) -> RepWeeks:
+    twin = TwinOf(entry, since=entry.created_at - read.twin_window)
+    return rep_weeks(
+        session, entry.team_id, entry.user_id, read.weeks, twin, read.days_off, read.message
+    )
+
+
 def rep_weeks(
     session: Session,
     team_id: str,
@@ -162,31 +248,60 @@ def rep_weeks(
     count, day and note; it shares the entry's week, which must be in `weeks`. With `message`,
     (an outbox key, now) the answer also says whether the change reaches that message, so the
     write that counts the change (`storage.outbox.count_change`) is only sent when it does."""
-    entry = twin.entry if twin else None
+    params = _read_params(team_id, user_id, weeks, days_off, message)
+    if twin is not None:
+        params |= _twin_params(vars(twin.entry), twin.since)
+    else:  # no id is below 1: no twin
+        params |= _twin_params(_NO_TWIN, datetime.max.replace(tzinfo=UTC))
+    return _sums(_REP_WEEKS.rows(session, params))[0]
+
+
+_NO_TWIN = {"id": 0, "activity_key": "", "count": 0, "local_day": date.min, "note": ""}
+
+
+def _read_params(
+    team_id: str,
+    user_id: str,
+    weeks: Collection[str],
+    days_off: tuple[date, date],
+    message: tuple[str, datetime] | None,
+) -> dict[str, Any]:
     listed = list(weeks)
     assert 0 < len(listed) <= WEEKS_READ, f"a receipt reads 1 to {WEEKS_READ} weeks: {listed}"
-    params = {
+    return {
         "team": team_id,
         "user": user_id,
         **dict(zip(_WEEK_NAMES, listed + listed[-1:] * (WEEKS_READ - len(listed)), strict=True)),
         "off_from": days_off[0],
         "off_to": days_off[1],
-        "twin_id": entry.id if entry else 0,  # no id is below 1: no twin
-        "twin_key": entry.activity_key if entry else "",
-        "twin_count": entry.count if entry else 0,
-        "twin_day": entry.local_day if entry else date.min,
-        "twin_note": entry.note if entry else "",
-        "twin_since": twin.since if twin else datetime.max.replace(tzinfo=UTC),
         "message": message[0] if message else "",  # no key is empty
         "message_at": message[1] if message else datetime.max.replace(tzinfo=UTC),
     }
+
+
+def _twin_params(entry: Mapping[str, Any], since: datetime) -> dict[str, Any]:
+    """An entry's fields (a row's, or a new one's) as the twin check asks for them."""
+    return {
+        "twin_id": entry["id"],
+        "twin_key": entry["activity_key"],
+        "twin_count": entry["count"],
+        "twin_day": entry["local_day"],
+        "twin_note": entry["note"],
+        "twin_since": since,
+    }
+
+
+def _sums(rows: Iterable[Sequence[Any]]) -> tuple[RepWeeks, int | None]:
+    """A read's rows summed up, and the id of the entry its statement inserted, if any."""
     counted: dict[str, list[tuple[str, int, int]]] = {}
     pending: dict[str, int] = {}
     twin_at = None
     away: set[date] = set()
     reached = False
-    rows = _REP_WEEKS.rows(session, params)
-    for week, key, status, count, points, twin_seen, day_off, message in rows:
+    inserted = None
+    for week, key, status, count, points, twin_seen, day_off, message, *new_id in rows:
+        if new_id and new_id[0] is not None:
+            inserted = new_id[0]
         if message is not None:
             reached = True
         elif day_off is not None:
@@ -197,7 +312,7 @@ def rep_weeks(
             pending[week] = pending.get(week, 0) + int(points)
         if twin_seen is not None and (twin_at is None or twin_seen > twin_at):
             twin_at = twin_seen
-    return RepWeeks(counted, pending, twin_at, away, reached)
+    return RepWeeks(counted, pending, twin_at, away, reached), inserted
 
 
 def undo_latest(session: Session, team_id: str, user_id: str, now: datetime) -> Activity | None:
