@@ -4,7 +4,7 @@ Sums count only entries that are neither deleted nor waiting for (or refused) ap
 `COUNTS` is that condition, in every query that adds points up.
 """
 
-from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, fields
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -193,9 +193,9 @@ def record_and_read(
         return entry, created, _read_beside(session, entry, read(entry.week))
     values = vars(new) | {"created_at": now}
     wanted = read(new.week)
-    like = {**vars(new), "id": _EVERY_ID}  # no stored row is the new one's: all came first
     params = _read_params(new.team_id, new.user_id, wanted.weeks, wanted.days_off, wanted.message)
-    params |= _twin_params(like, now - wanted.twin_window)
+    # Every stored row came first: none is the new one, which the read's snapshot doesn't hold.
+    params |= _twin_params(_EVERY_ID, new, now - wanted.twin_window)
     sums, inserted = _sums(_RECORD_AND_READ.rows(session, values | params))
     if inserted is not None:
         return _new_entry(inserted, values), True, sums
@@ -250,13 +250,20 @@ def rep_weeks(
     write that counts the change (`storage.outbox.count_change`) is only sent when it does."""
     params = _read_params(team_id, user_id, weeks, days_off, message)
     if twin is not None:
-        params |= _twin_params(vars(twin.entry), twin.since)
-    else:  # no id is below 1: no twin
-        params |= _twin_params(_NO_TWIN, datetime.max.replace(tzinfo=UTC))
+        params |= _twin_params(twin.entry.id, twin.entry, twin.since)
+    else:
+        params |= _NO_TWIN
     return _sums(_REP_WEEKS.rows(session, params))[0]
 
 
-_NO_TWIN = {"id": 0, "activity_key": "", "count": 0, "local_day": date.min, "note": ""}
+_NO_TWIN = {  # no id is below 1
+    "twin_id": 0,
+    "twin_key": "",
+    "twin_count": 0,
+    "twin_day": date.min,
+    "twin_note": "",
+    "twin_since": datetime.max.replace(tzinfo=UTC),
+}
 
 
 def _read_params(
@@ -279,14 +286,15 @@ def _read_params(
     }
 
 
-def _twin_params(entry: Mapping[str, Any], since: datetime) -> dict[str, Any]:
-    """An entry's fields (a row's, or a new one's) as the twin check asks for them."""
+def _twin_params(entry_id: int, like: Activity | NewActivity, since: datetime) -> dict[str, Any]:
+    """The twin check's parameters: an entry like `like` (stored, or about to be) with an id
+    below `entry_id`, logged since `since`."""
     return {
-        "twin_id": entry["id"],
-        "twin_key": entry["activity_key"],
-        "twin_count": entry["count"],
-        "twin_day": entry["local_day"],
-        "twin_note": entry["note"],
+        "twin_id": entry_id,
+        "twin_key": like.activity_key,
+        "twin_count": like.count,
+        "twin_day": like.local_day,
+        "twin_note": like.note,
         "twin_since": since,
     }
 
