@@ -6,6 +6,8 @@ from datetime import date, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from scoring.catalog import DEFAULT_CATALOG
+from scoring.tally import tally_week
 from storage.activities import PENDING, RepWeeks, WeekRead, record_activity, record_and_read
 from storage.db import joined_write
 from storage.models import Activity
@@ -20,12 +22,10 @@ def _read(*weeks: str) -> Callable[[str], WeekRead]:
 
 
 def _by_activity(sums: RepWeeks, week: str) -> dict[str, tuple[int, int]]:
-    """(count, points) per activity: a new entry may come back as a row of its own."""
-    found: dict[str, tuple[int, int]] = {}
-    for key, count, points in sums.counted.get(week, []):
-        had = found.get(key, (0, 0))
-        found[key] = (had[0] + count, had[1] + points)
-    return found
+    """(count, points) per activity, as a receipt adds them up: a new entry may come back as a
+    row of its own."""
+    tally = tally_week(sums.counted.get(week, []), DEFAULT_CATALOG)
+    return {item.key: (item.count, item.points) for item in tally.items}
 
 
 def test_a_new_entry_is_stored_counted_in_its_week_and_not_its_own_twin(
