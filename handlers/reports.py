@@ -17,13 +17,12 @@ from scoring.tally import WeekTally, progress_bar, tally_week
 from scoring.weeks import (
     goal_applies,
     iso_week_label,
-    local_date,
+    local_time,
     moment_in_week,
     onboarding_week,
     parse_iso_week,
     week_at,
     week_start,
-    zone,
 )
 from storage.activities import (
     RepWeeks,
@@ -85,17 +84,32 @@ def member_pace(
     """Pace and coaching on the member's own clock against the goal pro-rated to the days they
     work (`days_off` are theirs, holidays come from the rules), silent in weeks the goal doesn't
     cover; a week away is measured against the full goal, for reference only."""
-    local = now.astimezone(zone(member.tz))
+    local = local_time(now, member.tz)
     monday = week_start(local.date())
+    return _pace(rules, member, total, local, rules.week_goal(monday, days_off), mix, days_off)
+
+
+def _pace(
+    rules: ScoringRules,
+    member: Member,
+    total: int,
+    local: datetime,
+    goal: int | None,
+    mix: Mapping[str, int] | None,
+    days_off: Collection[date],
+) -> Pace:
+    """`member_pace` at `local`, the member's clock, with the week's pro-rated `goal` (None:
+    away all week) worked out already."""
+    today = local.date()
     return pace_for(
         total,
-        rules.week_goal(monday, days_off) or rules.weekly_goal,
+        goal or rules.weekly_goal,
         local,
         rules.catalog,
         mix=mix,
         max_day=rules.realistic_day,
-        goal_applies=goal_applies(member.onboarding_start, local.date(), rules.goal_window),
-        days_off=rules.not_worked(monday, days_off),
+        goal_applies=goal_applies(member.onboarding_start, today, rules.goal_window),
+        days_off=rules.not_worked(week_start(today), days_off),
     )
 
 
@@ -119,20 +133,23 @@ def _report(
     mix: Mapping[str, int] | None = None,
     days_off: Collection[date] = (),
 ) -> WeekReport:
-    today = local_date(now, member.tz)
+    local = local_time(now, member.tz)
+    today = local.date()
+    monday = week_start(today)
     start = member.onboarding_start
-    pace = member_pace(rules, member, tally.total, now, mix, days_off)
+    goal = rules.week_goal(monday, days_off)
+    pace = _pace(rules, member, tally.total, local, goal, mix, days_off)
     return WeekReport(
         user_id=member.user_id,
         week=iso_week_label(today),
-        start=week_start(today),
+        start=monday,
         tally=tally,
         pace=pace,
         onboarding_week=onboarding_week(start, today) if start else None,
         goal_applies=pace.status != "no_goal",
         onboarding_start=start,
         display_name=member.display_name or "",
-        away_all_week=rules.week_goal(week_start(today), days_off) is None,
+        away_all_week=goal is None,
     )
 
 

@@ -86,6 +86,7 @@ class Catalog:
 
     types: tuple[ActivityType, ...]
     _by_key: dict[str, ActivityType] = field(init=False, repr=False, compare=False)
+    _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not any(not activity.retired for activity in self.types):
@@ -104,6 +105,13 @@ class Catalog:
                         f"and `{activity.key}`."
                     )
         object.__setattr__(self, "_by_key", by_key)
+        object.__setattr__(self, "_hash", hash(self.types))
+
+    def __hash__(self) -> int:
+        """Worked out once: every /log looks its catalog up in a cache (the parser's names,
+        a team's rules), and hashing a dozen activities field by field each time costs more
+        than the lookup saves."""
+        return self._hash
 
     @cached_property
     def by_name(self) -> dict[tuple[str, ...], ActivityType]:

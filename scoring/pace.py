@@ -9,7 +9,7 @@ what this rep usually logs.
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from scoring.catalog import ActivityType, Catalog
 from scoring.rules import default_day_points
@@ -200,16 +200,24 @@ def _habits(catalog: Catalog, mix: Mapping[str, int]) -> list[tuple[ActivityType
     """The few activities the rep earns most points with, and how many of each they logged;
     without a history, the catalog's most valuable activity (the later one on a tie: the
     catalog runs down the funnel, so that is the one nearer a deal)."""
-    options = [activity for activity in catalog if activity.suggest]
-    if not options:
+    order, best = _suggestible(catalog)
+    if best is None:
         return []
-    order = {activity.key: index for index, activity in enumerate(options)}
     logged = [(catalog.get(key), count) for key, count in mix.items() if key in order]
     habits = [(activity, count) for activity, count in logged if activity and count > 0]
     habits.sort(key=lambda habit: (-habit[0].points * habit[1], order[habit[0].key]))
     if habits:
         return habits[:_MOST_KINDS]
-    return [(max(reversed(options), key=lambda activity: activity.points), 1)]
+    return [(best, 1)]
+
+
+@lru_cache(maxsize=64)
+def _suggestible(catalog: Catalog) -> tuple[dict[str, int], ActivityType | None]:
+    """The activities suggestions may ask for, as their place in the catalog by key, and the
+    most valuable of them: once per catalog, not on every receipt."""
+    options = [activity for activity in catalog if activity.suggest]
+    best = max(reversed(options), key=lambda activity: activity.points) if options else None
+    return {activity.key: index for index, activity in enumerate(options)}, best
 
 
 @dataclass(frozen=True)

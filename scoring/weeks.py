@@ -25,9 +25,14 @@ def zone(tz_name: str | None) -> ZoneInfo:
         return _UTC
 
 
+def local_time(moment: datetime, tz_name: str) -> datetime:
+    """`moment` on the rep's clock."""
+    return _aware(moment).astimezone(zone(tz_name))
+
+
 def local_date(moment: datetime, tz_name: str) -> date:
     """The rep's calendar date at `moment`."""
-    return _aware(moment).astimezone(zone(tz_name)).date()
+    return local_time(moment, tz_name).date()
 
 
 def week_at(moment: datetime, tz_name: str) -> str:

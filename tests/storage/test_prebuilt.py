@@ -8,13 +8,14 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import DateTime, Engine, select, text, update
 from sqlalchemy.exc import OperationalError, ProgrammingError, StatementError
 from sqlalchemy.orm import Session, sessionmaker
 
 from scoring.catalog import DEFAULT_CATALOG
 from scoring.rules import ScoringRules
 from storage.activities import TwinOf, record_activity, rep_weeks
+from storage.db import make_engine, make_session_factory, upgrade
 from storage.members import ensure_member
 from storage.models import Activity, Member
 from storage.prebuilt import Prebuilt
@@ -109,3 +110,31 @@ def test_errors_on_the_driver_reach_callers_as_sqlalchemys(
         session.connection().exec_driver_sql("DROP TABLE activities")
         with pytest.raises((OperationalError, ProgrammingError)):
             missing.rows(session, {})
+
+
+def test_sqlite_keeps_timestamps_in_the_text_earlier_releases_wrote(tmp_path: Path) -> None:
+    """Timestamps are compared as text on SQLite: an entry logged before Tally wrote them with
+    `isoformat` must still be found as a twin of a new one, and a whole second keeps its
+    microseconds (`2026-11-26 15:00:00.000000`, as SQLAlchemy's own DATETIME writes it)."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'tally.db'}")
+    upgrade(engine)
+    sessions = make_session_factory(engine)
+    earlier = new_activity(idempotency_key="earlier")
+    with sessions.begin() as session:
+        record_activity(session, earlier, NOW)
+    with engine.begin() as connection:  # as SQLAlchemy's DATETIME stored it
+        old_text = DateTime().dialect_impl(engine.dialect).bind_processor(engine.dialect)
+        connection.execute(
+            update(Activity).values(created_at=text(f"'{old_text(NOW.replace(tzinfo=None))}'"))
+        )
+    with sessions.begin() as session:
+        again, _ = record_activity(session, new_activity(), NOW + timedelta(seconds=30))
+        sums = rep_weeks(session, "T1", "U_ANA", [WEEK], TwinOf(again, NOW), WORKDAYS)
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT created_at FROM activities ORDER BY id")).all()
+    engine.dispose()
+    assert [row[0] for row in stored] == [
+        "2026-11-26 15:00:00.000000",
+        "2026-11-26 15:00:30.000000",
+    ]
+    assert sums.twin_at == NOW
