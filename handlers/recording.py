@@ -51,8 +51,9 @@ class Logged:
 
     @cached_property
     def report(self) -> WeekReport:
-        """Worked out when the receipt is drawn, which may be after the transaction commits."""
-        return report_of(self.rules, self.member, self.now, self.sums)
+        """Worked out when the receipt is drawn, which may be after the transaction commits;
+        the week's total, with no line per activity: a receipt shows none."""
+        return report_of(self.rules, self.member, self.now, self.sums, breakdown=False)
 
     @property
     def what(self) -> str:

@@ -180,15 +180,23 @@ def week_report(
     return report_of(rules, member, now, sums)
 
 
-def report_of(rules: ScoringRules, member: Member, now: datetime, sums: RepWeeks) -> WeekReport:
+def report_of(
+    rules: ScoringRules, member: Member, now: datetime, sums: RepWeeks, *, breakdown: bool = True
+) -> WeekReport:
     """`week_report` from the `report_weeks` read already (a /log receipt reads them with its
-    duplicate check): no database, so a receipt is worked out after its transaction commits."""
+    duplicate check): no database, so a receipt is worked out after its transaction commits.
+    Without `breakdown` the tally is the week's total alone, no line per activity: a receipt
+    shows only the total, and labelling and sorting the lines would be work thrown away."""
     week, *before = report_weeks(member, now)
     mix: dict[str, int] = {}
     for label in before:
         for key, count, _points in sums.counted.get(label, ()):
             mix[key] = mix.get(key, 0) + count
-    tally = tally_week(sums.counted.get(week, []), rules.catalog)
+    counted = sums.counted.get(week, [])
+    if breakdown:
+        tally = tally_week(counted, rules.catalog)
+    else:
+        tally = WeekTally(sum(points for _key, _count, points in counted), ())
     report = _report(rules, member, now, tally, mix, sums.days_off)
     if not rules.needs_approval:
         return report
