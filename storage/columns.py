@@ -1,10 +1,8 @@
 """Column types that behave the same on SQLite and PostgreSQL."""
 
 import logging
-from collections.abc import Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 from cryptography.fernet import InvalidToken, MultiFernet
 from sqlalchemy import DateTime, Dialect, Numeric, String
@@ -36,21 +34,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
-
-    def bind_processor(self, dialect: Dialect) -> Callable[[datetime | None], Any] | None:
-        """On SQLite, the text SQLAlchemy's DATETIME stores ("2026-12-07 09:30:00.000000"),
-        written by `isoformat`: SQLAlchemy builds it with `%` over a dict of seven fields, a
-        twentieth of a /log's own work across its four timestamps (issue #12). Elsewhere,
-        SQLAlchemy's own."""
-        if dialect.name != "sqlite":
-            return super().bind_processor(dialect)
-        to_utc = self.process_bind_param
-
-        def process(value: datetime | None) -> str | None:
-            utc = to_utc(value, dialect)
-            return None if utc is None else utc.isoformat(" ", "microseconds")
-
-        return process
 
 
 class Money(TypeDecorator[Decimal]):

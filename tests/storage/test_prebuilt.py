@@ -113,9 +113,9 @@ def test_errors_on_the_driver_reach_callers_as_sqlalchemys(
 
 
 def test_sqlite_keeps_timestamps_in_the_text_earlier_releases_wrote(tmp_path: Path) -> None:
-    """Timestamps are compared as text on SQLite: an entry logged before Tally wrote them with
-    `isoformat` must still be found as a twin of a new one, and a whole second keeps its
-    microseconds (`2026-11-26 15:00:00.000000`, as SQLAlchemy's own DATETIME writes it)."""
+    """Timestamps are compared as text on SQLite: whatever writes them (the ORM, the /log path on
+    the driver) must keep SQLAlchemy's DATETIME text, microseconds of a whole second included
+    (`2026-11-26 15:00:00.000000`), or an entry of an earlier release is no twin of a new one."""
     engine = make_engine(f"sqlite:///{tmp_path / 'tally.db'}")
     upgrade(engine)
     sessions = make_session_factory(engine)
