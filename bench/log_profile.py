@@ -216,7 +216,7 @@ def layer_costs(backend: str, rounds: int) -> list[list[str]]:
 
         rows = []
         for name, one in (
-            ("Tally's /log: joined_write (SQLite: the thread's kept connection), prebuilt", joined),
+            ("Tally's /log: joined_write (SQLite: the process's shared writer), prebuilt", joined),
             ("ORM session, statement on its driver cursor (storage.prebuilt)", prebuilt),
             ("ORM session, Core statement", session),
             ("Core connection, same statement", connection),

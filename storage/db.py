@@ -3,7 +3,6 @@
 import os
 import re
 import sqlite3
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import Pool
 
 from storage.prebuilt import on_driver
-from storage.sqlite_writers import LinedConnection, lined
+from storage.sqlite_writers import LinedConnection, WriterLine, lined
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -55,12 +54,14 @@ def make_engine(url: str | URL, *, waits: Waits = REQUEST_WAITS) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         path = parsed.database or ""
         on_disk = path not in ("", ":memory:") and not path.startswith("file:")
-        line = lined(path, waits.lock_ms / 1000) if on_disk else {}
-        # No cap on connections (a file has no server to spare): each request thread keeps
-        # its write connection (`joined_write`), so a cap would leave reads waiting.
+        # No cap on connections (a file has no server to spare): the shared writer keeps one
+        # (`joined_write`), and a cap would leave reads waiting.
         options = {"max_overflow": -1} if on_disk else {}
-        engine = create_engine(parsed, connect_args=line, **options)
+        line = WriterLine(path, waits.lock_ms / 1000) if on_disk else None
+        engine = create_engine(parsed, connect_args=lined(line) if line else {}, **options)
         _configure_sqlite(engine, waits)
+        if line is not None:
+            vars(engine)[_SHARED] = _SharedWriter(line)
         return engine
     # No pool_pre_ping: it cost a round trip per checkout (about 2.5 ms of a 13 ms /log). A
     # connection the server dropped fails one transaction, which rolls back whole, and SQLAlchemy
@@ -125,61 +126,74 @@ def joined_write(sessions: sessionmaker[Session]) -> Iterator[Session]:
     connection's: 48); joined, a session that only runs `storage.prebuilt` statements never
     starts one, and one that does ORM work (a cheer queued, an approval asked) works as ever,
     flushed before the commit, and is closed after it. On SQLite the connection and its session
-    are the thread's own (`_kept_writer`) and the transaction is begun and ended on the driver
+    are the process's one writer (`_SharedWriter`), used by one thread at a time: the line is
+    taken first and left last, and the transaction is begun and ended on the driver
     (SQLAlchemy's begin and commit of a connection: ~25 µs), the ORM joining it if it works."""
     engine = _engine_of_factory(sessions)
-    kept = _kept_writer(engine, sessions)
-    if kept is None:
+    shared: _SharedWriter | None = vars(engine).get(_SHARED)
+    if shared is None:
         with engine.begin() as begun, sessions(bind=begun) as session:
             yield session
             session.flush()
         return
-    connection, session = kept
-    _begin_writing(connection)
-    try:
-        yield session
-        session.flush()
-        _end_writing(connection, "COMMIT")
-    except BaseException:
-        session.close()
-        _end_writing(connection, "ROLLBACK")
-        raise
-    if session.in_transaction() or session.identity_map:  # the ORM worked: start afresh
-        session.close()
+    with shared.turn(engine, sessions) as (connection, session):
+        on_driver(connection, "BEGIN IMMEDIATE")
+        try:
+            yield session
+            session.flush()
+            _end_writing(connection, "COMMIT")
+        except BaseException:
+            session.close()
+            _end_writing(connection, "ROLLBACK")
+            raise
+        if session.in_transaction() or session.identity_map:  # the ORM worked: start afresh
+            session.close()
 
 
-class _KeptWriter(threading.local):
-    connection: Connection | None = None
-    session: Session | None = None
-    sessions: sessionmaker[Session] | None = None  # what made `session`
-    pool: Pool | None = None
-    pid = 0
+_SHARED = "tally_shared_writer"
 
 
-_kept = _KeptWriter()
+class _SharedWriter:
+    """An SQLite file's one write connection in this process, and a session on it, which the
+    request threads take turns with, in line (storage.sqlite_writers). Why one, not one per
+    thread: a connection drops its whole page cache once another connection has committed, so
+    with a connection per gunicorn thread nearly every /log read its pages from the file again
+    (~33 preads per request); and checking a connection out of the pool and making a session
+    cost ~80 µs of a /log's ~1 ms (issue #12). Kept on the engine (`make_engine`), opened again
+    in a forked child (it never touches its parent's) and after `dispose`."""
 
+    def __init__(self, line: WriterLine) -> None:
+        self._line = line
+        self._connection: Connection | None = None
+        self._session: Session | None = None
+        self._sessions: sessionmaker[Session] | None = None  # what made `_session`
+        self._pool: Pool | None = None
+        self._pid = 0
 
-def _kept_writer(
-    engine: Engine, sessions: sessionmaker[Session]
-) -> tuple[Connection, Session] | None:
-    """This thread's write connection to an SQLite file and a session on it, kept from one
-    request to the next: checking a connection out of the pool and back, and making and closing
-    a session, cost ~80 µs of a /log's ~1 ms (issue #12); SQLite lets one writer in at a time
-    anyway (storage.sqlite_writers). Replaced with the engine's pool (dispose; a forked child
-    never touches its parent's). None on PostgreSQL: its connections are the server's, and one
-    kept per thread would pin them."""
-    if engine.dialect.name != "sqlite":
-        return None
-    kept, pid = _kept, os.getpid()
-    if kept.connection is not None and kept.pid == pid:
-        if kept.pool is engine.pool and not kept.connection.closed:
-            if kept.sessions is not sessions:
-                kept.session, kept.sessions = sessions(bind=kept.connection), sessions
-            return kept.connection, kept.session
-        kept.connection.close()
-    kept.connection, kept.pool, kept.pid = engine.connect(), engine.pool, pid
-    kept.session, kept.sessions = sessions(bind=kept.connection), sessions
-    return kept.connection, kept.session
+    @contextmanager
+    def turn(
+        self, engine: Engine, sessions: sessionmaker[Session]
+    ) -> Iterator[tuple[Connection, Session]]:
+        """The connection and a session of `sessions` on it, this thread's alone till the end."""
+        self._line.enter()
+        try:
+            connection, pid = self._connection, os.getpid()
+            if (
+                connection is None
+                or self._pid != pid
+                or self._pool is not engine.pool
+                or connection.closed
+                or connection.invalidated  # the driver failed it (storage.prebuilt.on_driver)
+            ):
+                if connection is not None and self._pid == pid:
+                    connection.close()
+                connection = self._connection = engine.connect()
+                self._pool, self._pid, self._session = engine.pool, pid, None
+            if self._session is None or self._sessions is not sessions:
+                self._session, self._sessions = sessions(bind=connection), sessions
+            yield connection, self._session
+        finally:
+            self._line.leave()
 
 
 def read_only(sessions: sessionmaker[Session]) -> sessionmaker[Session]:

@@ -110,7 +110,6 @@ class LinedConnection(sqlite3.Connection):
             self.line.leave()
 
 
-def lined(path: str, wait_s: float) -> dict[str, Any]:
-    """connect_args for an engine on the SQLite file at `path`."""
-    line = WriterLine(path, wait_s)
+def lined(line: WriterLine) -> dict[str, Any]:
+    """connect_args for an engine whose writers wait in `line`."""
     return {"factory": type("Lined", (LinedConnection,), {"line": line})}

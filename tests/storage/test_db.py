@@ -199,8 +199,8 @@ def test_a_joined_write_keeps_all_of_its_work_or_none_of_it(engine: Engine, flus
 def test_more_request_threads_than_pooled_connections_all_write_without_waiting(
     engine: Engine,
 ) -> None:
-    """On SQLite each request thread keeps its write connection: 24 threads, more than a
-    default pool holds (15), each log and then read while the others still hold theirs."""
+    """24 threads, more than a default pool holds (15), each log and then read while the
+    others wait or read: the writer SQLite's threads share holds one connection of the pool."""
     sessions = make_session_factory(engine)
     all_in = threading.Barrier(24, timeout=20)
 
@@ -217,7 +217,7 @@ def test_more_request_threads_than_pooled_connections_all_write_without_waiting(
 
 
 def test_a_write_after_the_engine_is_disposed_lands(engine: Engine) -> None:
-    """gunicorn's workers dispose the pool they inherit (post_fork); the thread's kept
+    """gunicorn's workers dispose the pool they inherit (post_fork); the shared writer's
     connection goes with it and the next /log writes through a new one."""
     sessions = make_session_factory(engine)
     with joined_write(sessions) as session:
