@@ -570,7 +570,7 @@ def _growth(mode: Mode, results: dict[tuple[str, Size], dict[str, Any]]) -> tupl
         "(`storage.digest_rows`), so no statement binds a thousand ids; its five weeks (the "
         "week in full, and the four before it as a total per rep and week and a sum per rep "
         "and activity: what the trend and whom to coach read) are one statement with a branch "
-        "per week, each served by `ix_activities_team_id_week_user_id` (team_id, week, "
+        "per week, each served by `ix_activities_week_sums` (team_id, week, "
         "user_id), and carry each rep's latest day too: the last day is read from the weeks "
         "from the oldest shown on (found by an index probe per week), and only a rep quiet in "
         "all of them is looked up in their whole history, so only those weeks are read "

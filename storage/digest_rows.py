@@ -4,9 +4,10 @@ day each logged, and their deals, each in one statement.
 Reps are picked by their managers (`chunk_reps`, a subquery on (team_id, manager_id)) rather
 than by a list of their ids: a chunk of a thousand reps bound as a thousand parameters, once per
 statement and week, cost more in the driver than the rows themselves. Each week is a branch of
-its own, with the week as an equality, which (team_id, week, user_id) serves: only the weeks
-asked for are read, so a Friday doesn't grow with stored history. Rows come back through Core,
-not the ORM: a Friday at 100,000 reps reads millions of them.
+its own, with the week as an equality, which `ix_activities_week_sums` (team_id, week,
+user_id, …) serves: only the weeks asked for are read, so a Friday doesn't grow with stored
+history. Rows come back through Core, not the ORM: a Friday at 100,000 reps reads millions of
+them.
 """
 
 from __future__ import annotations

@@ -76,8 +76,15 @@ class Activity(Base):
     __tablename__ = "activities"
     __table_args__ = (
         UniqueConstraint("team_id", "idempotency_key"),
-        Index(None, "team_id", "week", "user_id"),
         Index(None, "team_id", "user_id", "created_at"),
+        # A week's entries by team, week and user, with all that its sums read: a receipt
+        # (storage.activities.rep_weeks), a board and a digest sum them from it alone, and a
+        # receipt in the order it groups them.
+        Index(
+            "ix_activities_week_sums",
+            *("team_id", "week", "user_id", "activity_key", "status", "deleted_at"),
+            *("count", "points"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
