@@ -78,12 +78,12 @@ class Activity(Base):
         UniqueConstraint("team_id", "idempotency_key"),
         Index(None, "team_id", "user_id", "created_at"),
         # A week's entries by team, week and user, with all that its sums read: a receipt
-        # (storage.activities.rep_weeks), a board and a digest sum them from it alone, and a
-        # receipt in the order it groups them.
+        # (storage.activities.rep_weeks), a board and a digest (storage.digest_rows, which also
+        # reads the last day) sum them from it alone, and a receipt in the order it groups them.
         Index(
             "ix_activities_week_sums",
             *("team_id", "week", "user_id", "activity_key", "status", "deleted_at"),
-            *("count", "points"),
+            *("count", "points", "local_day"),
         ),
     )
 
