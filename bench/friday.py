@@ -10,6 +10,7 @@ peak RSS is that of building the Friday messages, not of seeding.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import resource
 import subprocess
@@ -18,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, event, insert, text
@@ -346,6 +348,7 @@ def measure(url: str) -> dict[str, Any]:
     from storage.db import make_session_factory
     from storage.members import team_of
 
+    _forget_inherited_peak()
     rules = load_settings({}, slack=False).rules
     week = iso_week_label(WEEK_MONDAY)
     # What `tally clock` and `tally digest` open (their statements may take 2 minutes, a
@@ -401,8 +404,22 @@ def measure(url: str) -> dict[str, Any]:
     return result
 
 
+def _forget_inherited_peak() -> None:
+    """Start this process's peak RSS afresh. Linux keeps ru_maxrss across execve, so the
+    measuring child of a big process (the profile section's, ~480 MB) reported its parent's
+    peak; VmHWM, reset here, is this program's own."""
+    with contextlib.suppress(OSError):
+        Path("/proc/self/clear_refs").write_text("5")
+
+
 def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    """Peak RSS since `_forget_inherited_peak` (ru_maxrss where there is no /proc)."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    [kb] = [line.split()[1] for line in status.splitlines() if line.startswith("VmHWM:")]
+    return int(kb) / 1024
 
 
 def _measure_in_child(url: str) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """Each benchmark in a tiny mode, so the harness cannot rot (the real run is `python -m bench`)."""
 
 import secrets
+from pathlib import Path
 
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
@@ -27,6 +28,20 @@ def test_command_path_smoke() -> None:
 def test_friday_smoke() -> None:
     section = friday.run(friday.SMOKE, log=_quiet)
     assert "40 reps" in section.body and "(×" in section.body
+
+
+def test_friday_reports_its_own_peak_memory_not_its_big_parents(tmp_path: Path) -> None:
+    """Linux keeps a process's peak RSS across exec: run after the profile section (~480 MB),
+    Friday's measuring child reported 478 MB for work that peaks near 100."""
+    engine = make_engine(f"sqlite:///{tmp_path / 'friday.db'}")
+    upgrade(engine)
+    friday.seed(engine, friday.Size(40))
+    engine.dispose()
+    ballast = bytearray(400 * 2**20)  # touched, so resident
+    ballast[::4096] = b"x" * len(ballast[::4096])
+    found = friday._measure_in_child(str(engine.url))
+    del ballast
+    assert found["peak_rss_mb"] < 300, found
 
 
 def test_fanout_smoke_loses_and_duplicates_nothing() -> None:
