@@ -255,10 +255,9 @@ def rep_weeks(
     message: tuple[str, datetime] | None = None,
 ) -> RepWeeks:
     """Everything a /log receipt reads about the rep, in one statement: the sums (from
-    `ix_activities_week_sums` alone), the duplicate check, and the days off from `days_off[0]` to
-    `days_off[1]`. A twin is a live entry
-    logged before `twin.entry` (a retry's later twin is not a slip) with the same activity,
-    count, day and note; it shares the entry's week, which must be in `weeks`. With `message`,
+    `ix_activities_week_sums` alone), the duplicate check, and the days off from `days_off[0]`
+    to `days_off[1]`. A twin is a live entry logged before `twin.entry` (a retry's later twin
+    is not a slip) with the same activity, count, day and note. With `message`,
     (an outbox key, now) the answer also says whether the change reaches that message, so the
     write that counts the change (`storage.outbox.count_change`) is only sent when it does."""
     params = _read_params(team_id, user_id, weeks, days_off, message)

@@ -317,14 +317,9 @@ def _begin_writing(connection: Connection) -> None:
 
 
 def _end_writing(connection: Connection, verb: str) -> None:
-    """COMMIT or ROLLBACK what `_begin_writing` began, through SQLAlchemy when the session's
-    ORM work began its view of it; then leave the line."""
-    raw = connection.connection.dbapi_connection
-    try:
-        if connection.in_transaction():
-            (connection.commit if verb == "COMMIT" else connection.rollback)()
-        elif raw.in_transaction:  # type: ignore[union-attr]
-            on_driver(connection, verb)
-    finally:
-        if isinstance(raw, LinedConnection):
-            raw.stop_writing()
+    """COMMIT or ROLLBACK what `joined_write` began on the driver, through SQLAlchemy when the
+    session's ORM work began its view of it. The line is left by `_SharedWriter.turn`."""
+    if connection.in_transaction():
+        (connection.commit if verb == "COMMIT" else connection.rollback)()
+    elif connection.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        on_driver(connection, verb)
