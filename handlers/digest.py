@@ -4,7 +4,7 @@ its goal with the deals it closed, whom to coach, and what is overdue."""
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -22,7 +22,7 @@ from handlers.render import BLOCK_LIMIT, Mrkdwn, literal, say, section_dicts
 from scoring.catalog import CLOSED_WON
 from scoring.chart_data import RepBar
 from scoring.deal_amounts import format_amount
-from scoring.insights import funnel, who_to_coach
+from scoring.insights import coached, funnel, who_to_coach
 from scoring.rules import ScoringRules
 from scoring.schedule import Slot, due_weekly, monday_noon_after
 from scoring.tally import WeekTally, progress_bar, tally_week
@@ -41,6 +41,7 @@ from storage.digest_rows import (
     chunk_days_off,
     chunk_deals,
     last_days_of,
+    points_by_activity,
     rep_weeks,
     reps_of,
 )
@@ -118,13 +119,22 @@ class _ChunkReads:
     away: DaysOff = field(default_factory=dict)
     deals: Deals = field(default_factory=dict)
     totals: Mapping[tuple[str, str], int] = field(default_factory=dict)  # the weeks before
-    usual: Mapping[tuple[str, str], dict[str, int]] = field(default_factory=dict)
+    usual: Mapping[tuple[str, str], dict[str, int]] = field(default_factory=dict)  # coached only
 
     def total(self, user_id: str, week: str) -> int | None:
         """The rep's points that week; None when they logged nothing in it."""
         found = self.totals.get((user_id, week))
         if found is None and (rows := self.rows.get((user_id, week))):
             found = sum(points for _, _, points in rows)  # a week another digest shows
+        return found
+
+    def before(self, reps: Iterable[Rep], weeks: Sequence[str]) -> dict[str, tuple[int, int]]:
+        """Each rep's points over `weeks` and how many of them they logged in: what
+        `scoring.insights.coached` reads."""
+        found = {}
+        for rep in reps:
+            totals = [t for w in weeks if (t := self.total(rep.user_id, w)) is not None]
+            found[rep.user_id] = (sum(totals), len(totals))
         return found
 
 
@@ -236,13 +246,8 @@ def _render(
     coach = who_to_coach(
         rules.catalog,
         {r.user_id: _points(read.rows.get((r.user_id, week))) for r in reps},
-        {
-            r.user_id: (
-                read.usual.get((r.user_id, week), {}),
-                sum(1 for w in before if read.total(r.user_id, w) is not None),
-            )
-            for r in reps
-        },
+        read.before(reps, before),
+        {r.user_id: read.usual.get((r.user_id, week), {}) for r in reps},
     )
     head = say(
         "digest",
@@ -340,9 +345,10 @@ def build_digests(
     now: datetime,
     charts: bool = False,
 ) -> Iterator[Draft]:
-    """Many managers' digests, a chunk of managers at a time: seven queries per chunk (reps,
-    five weeks' rows, plans, zones, days off, last days, deal amounts), so a Friday costs what
-    the number of reps does, and memory stays that of a few chunks however large the workspace.
+    """Many managers' digests, a chunk of managers at a time: eight queries per chunk (reps,
+    five weeks' rows, the coached reps' points by activity, plans, zones, days off, last days,
+    deal amounts), so a Friday costs what the number of reps does, and memory stays that of a
+    few chunks however large the workspace.
     `rules` are the defaults; each team's own are read here.
 
     On PostgreSQL chunks flow through threads: two are read ahead by two sessions, so one
@@ -415,15 +421,20 @@ def _draw(
     read: _ChunkReads,
     charts: bool,
 ) -> list[Draft]:
-    teams: dict[str, list[Rep]] = {}
-    for rep in reps:
-        teams.setdefault(rep.manager_id or "", []).append(rep)
+    teams = _teams(reps)
     drafts = []
     for manager, week in group:
         team = teams.get(manager.user_id, [])
         plans = [p for rep in team for p in read.overdue.get(rep.user_id, [])]
         drafts += _render(rules, manager, week, team, read, plans, charts)
     return drafts
+
+
+def _teams(reps: list[Rep]) -> dict[str, list[Rep]]:
+    teams: dict[str, list[Rep]] = {}
+    for rep in reps:
+        teams.setdefault(rep.manager_id or "", []).append(rep)
+    return teams
 
 
 def _read(
@@ -438,6 +449,7 @@ def _read(
     manager_ids = {m.user_id for m, _ in group}
     this = {w for _, w in group}
     found = rep_weeks(session, team_id, manager_ids, {w: _weeks_back(w, TREND_WEEKS) for w in this})
+    usual = _usual(session, team_id, group, reps, _ChunkReads(rows=found.rows, totals=found.totals))
     rep_ids = [r.user_id for r in reps] if len(reps) <= IN_LIST_LIMIT else None
     overdue: dict[str, list[OverduePlan]] = {}
     for plan in overdue_for_team(session, team_id, rep_ids, now):
@@ -447,12 +459,38 @@ def _read(
     return _ChunkReads(
         rows=found.rows,
         totals=found.totals,
-        usual=found.usual,
+        usual=usual,
         last_days=last_days_of(session, team_id, [r.user_id for r in reps], found.last_days),
         overdue=overdue,
         away=chunk_days_off(session, team_id, manager_ids, first, last),
         deals=chunk_deals(session, team_id, manager_ids, this, CLOSED_WON),
     )
+
+
+def _usual(
+    session: Session,
+    team_id: str,
+    group: Sequence[tuple[Member, str]],
+    reps: list[Rep],
+    read: _ChunkReads,
+) -> dict[tuple[str, str], dict[str, int]]:
+    """Points by activity over the weeks before, (user, shown week) -> {key: points}, of the
+    reps each digest will coach: `coached` picks them from totals, so the rest of the chunk's
+    entries of those weeks are never summed by activity."""
+    teams = _teams(reps)
+    wanted: dict[str, set[str]] = {}
+    for manager, week in group:
+        team = teams.get(manager.user_id, [])
+        now = {r.user_id: sum(p for _, _, p in read.rows.get((r.user_id, week), [])) for r in team}
+        before = read.before(team, _weeks_back(week, TREND_WEEKS))
+        wanted.setdefault(week, set()).update(coached(now, before))
+    return {
+        (user_id, week): points
+        for week, user_ids in wanted.items()
+        for user_id, points in points_by_activity(
+            session, team_id, user_ids, _weeks_back(week, TREND_WEEKS)
+        ).items()
+    }
 
 
 def digest_draft(

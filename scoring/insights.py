@@ -42,34 +42,40 @@ class Coaching:
     dropped: str | None  # the activity whose points fell most, by its label
 
 
+def coached(this_week: Mapping[str, int], before: Mapping[str, tuple[int, int]]) -> list[str]:
+    """The COACHED reps furthest below their own average of the weeks before, biggest shortfall
+    first, ties by id. `this_week` holds each rep's points; `before` their points over the
+    weeks before and how many of those weeks they logged in (the average's divisor): a rep with
+    no earlier weeks has no average to fall short of. Totals alone decide who: a Friday reads
+    points by activity only for these few (`who_to_coach`'s `usual`). One division of whole
+    numbers is correctly rounded, so equal shortfalls tie and unequal ones keep their order."""
+    found = [
+        ((total - this_week.get(user_id, 0) * weeks) / weeks, user_id)
+        for user_id, (total, weeks) in before.items()
+        if weeks and total > this_week.get(user_id, 0) * weeks
+    ]
+    found.sort(key=lambda item: (-item[0], item[1]))
+    return [user_id for _, user_id in found[:COACHED]]
+
+
 def who_to_coach(
     catalog: Catalog,
     this_week: Mapping[str, Mapping[str, int]],
-    before: Mapping[str, tuple[Mapping[str, int], int]],
+    before: Mapping[str, tuple[int, int]],
+    usual: Mapping[str, Mapping[str, int]],
 ) -> list[Coaching]:
-    """The reps furthest below their own average of the weeks before, biggest shortfall first,
-    ties by id. `this_week` holds points by activity key; `before` each rep's points by key
-    summed over the weeks before, and how many of those weeks they logged in (the average's
-    divisor): a rep with no earlier weeks has no average to fall short of."""
+    """`coached`'s reps, each with the activity whose points fell most below its average.
+    `this_week` holds points by activity key; `before` as `coached` reads it; `usual` the
+    coached reps' points by key summed over the weeks before (others may be missing)."""
     found = []
-    for user_id, (summed, weeks) in before.items():
-        if not weeks:
-            continue
+    for user_id in coached({u: sum(keys.values()) for u, keys in this_week.items()}, before):
         now = this_week.get(user_id, {})
-        usual = {key: points / weeks for key, points in summed.items()}
-        shortfall = sum(usual.values()) - sum(now.values())
-        if shortfall <= 0:
-            continue
-        drops = {key: avg - now.get(key, 0) for key, avg in usual.items()}
+        total, weeks = before[user_id]
+        # The same divisor for every activity: compare the sums, not averages in floats.
+        summed = usual.get(user_id, {})
+        drops = {key: points - now.get(key, 0) * weeks for key, points in summed.items()}
         key = max(sorted(drops), key=lambda k: drops[k]) if drops else None
         activity = catalog.get(key) if key else None
         label = activity.label if activity else key
-        found.append(
-            (
-                shortfall,
-                user_id,
-                Coaching(user_id, sum(now.values()), round(sum(usual.values())), label),
-            )
-        )
-    found.sort(key=lambda item: (-item[0], item[1]))
-    return [coaching for _, _, coaching in found[:COACHED]]
+        found.append(Coaching(user_id, sum(now.values()), round(total / weeks), label))
+    return found

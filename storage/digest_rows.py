@@ -47,13 +47,12 @@ class Rep:
 @dataclass(frozen=True)
 class RepWeeks:
     """A chunk's rows by (user, week) of the weeks shown in full, the points of the weeks
-    before them (a total per week, and per activity summed over those weeks: what a trend and
-    "who to coach" read), and the local day each rep last logged anything."""
+    before them (a total per week: what a trend and "who to coach" read), and the local day
+    each rep last logged anything."""
 
     rows: RowsByUserWeek
     last_days: dict[str, date]
     totals: dict[tuple[str, str], int] = field(default_factory=dict)  # weeks with entries only
-    usual: dict[tuple[str, str], dict[str, int]] = field(default_factory=dict)  # (user, shown)
 
 
 def chunk_reps(team_id: str, manager_ids: Collection[str]) -> CTE:
@@ -120,27 +119,32 @@ def _week_totals(team_id: str, week: str, reps: CTE, points: bool = True) -> Sel
     )
 
 
-def _summed_before(team_id: str, shown: str, before: Collection[str], reps: CTE) -> Select:
-    """(user, "<shown>", activity, no count, points over `before`, no day): an activity's
-    points over the weeks before `shown`, one row where there were a row per week. A branch
-    per week, as everywhere here: with `week IN (…)` beside the chunk's reps SQLite read each
-    rep's whole history through (team_id, user_id, created_at) instead."""
-    weeks = [
-        select(_ROWS.user_id, _ROWS.activity_key, _ROWS.points).where(*_live(team_id, w, reps))
-        for w in sorted(before)
-    ]
-    rows = (weeks[0] if len(weeks) == 1 else union_all(*weeks)).subquery("weeks_before")
-    return select(
-        rows.c.user_id,
-        literal(_USUAL + shown).label("week"),
-        rows.c.activity_key,
-        null(),
-        func.sum(rows.c.points),
-        null(),
-    ).group_by(rows.c.user_id, rows.c.activity_key)
-
-
-_USUAL = "usual:"  # marks a row of `_summed_before` in the union
+def points_by_activity(
+    session: Session, team_id: str, user_ids: Collection[str], weeks: Collection[str]
+) -> dict[str, dict[str, int]]:
+    """Each rep's points per activity summed over `weeks`: what "who to coach" names for the
+    few reps a digest coaches (`scoring.insights.coached` picks them from totals). Read for
+    all of a chunk's reps, it was a third of a Friday on SQLite, most of it sorting their
+    entries of four weeks. For these few, one statement over the weeks serves (SQLite probes
+    the week index per week and rep); the chunk's statements are per week because beside a
+    thousand reps SQLite chose (team_id, user_id, created_at) and read whole histories."""
+    if not user_ids or not weeks:
+        return {}
+    query = (
+        select(_ROWS.user_id, _ROWS.activity_key, func.sum(_ROWS.points))
+        .where(
+            _ROWS.team_id == team_id,
+            _ROWS.week.in_(sorted(weeks)),
+            _ROWS.user_id.in_(sorted(user_ids)),
+            _ROWS.deleted_at.is_(None),
+            _ROWS.status == COUNTED,
+        )
+        .group_by(_ROWS.user_id, _ROWS.activity_key)
+    )
+    found: dict[str, dict[str, int]] = {}
+    for user_id, key, points in session.connection().execute(query):
+        found.setdefault(user_id, {})[key] = int(points)
+    return found
 
 
 # Each week anyone in the team has an entry in, from :first on: one index probe per week, as
@@ -173,9 +177,9 @@ def rep_weeks(
 ) -> RepWeeks:
     """For each week in `shown` (a digest's) and the weeks before it that it names: the
     shown week's rows, (user, week) -> [(activity, count, points)] as
-    `storage.activities.rows_by_user_and_week` gives them; the weeks before as totals and as
-    points per activity summed over them (a Friday at 100,000 reps read a row per rep, week and
-    activity of each: three times the rows); and each rep's last day as
+    `storage.activities.rows_by_user_and_week` gives them; the weeks before as totals (a Friday
+    at 100,000 reps read a row per rep, week and activity of each: three times the rows); and
+    each rep's last day as
     `storage.recent.last_logged_days` finds it. That day is read from every week from the
     oldest asked for on (a week is the ISO week of its days, so nothing older can be later);
     only a rep who logged nothing since is looked up in their whole history."""
@@ -188,23 +192,19 @@ def rep_weeks(
     others = [w for w in _weeks_from(session, team_id, min(asked)) if w not in asked]
     branches = [_week_rows(team_id, w, reps) for w in full]
     branches += [_week_totals(team_id, w, reps) for w in earlier]
-    branches += [_summed_before(team_id, w, shown[w], reps) for w in full if shown[w]]
     branches += [_week_totals(team_id, w, reps, points=False) for w in others]
     query = branches[0] if len(branches) == 1 else union_all(*branches)
     rows: RowsByUserWeek = {}
     totals: dict[tuple[str, str], int] = {}
-    usual: dict[tuple[str, str], dict[str, int]] = {}
     last_days: dict[str, date] = {}
     for user_id, week, key, count, points, day in session.connection().execute(query):
         if count is not None:
             rows.setdefault((user_id, week), []).append((key, int(count), int(points)))
-        elif key is not None:
-            usual.setdefault((user_id, week.removeprefix(_USUAL)), {})[key] = int(points)
         elif points is not None:
             totals[user_id, week] = int(points)
         if day is not None and (user_id not in last_days or day > last_days[user_id]):
             last_days[user_id] = day
-    return RepWeeks(rows, last_days, totals, usual)
+    return RepWeeks(rows, last_days, totals)
 
 
 def last_days_of(

@@ -185,6 +185,26 @@ def test_digest_ends_in_a_decision_trends_funnels_deals_and_whom_to_coach(
     assert seen.count("[View]") == 2
 
 
+def test_a_rep_exactly_at_their_average_is_not_told_to_be_coached(session_factory) -> None:
+    """36 points over three weeks is 12 a week: a rep with 12 this week fell short of nothing.
+    Averaged per activity in floats (1/3 + 25/3 + 10/3), it came to 12.000000000000002 and the
+    digest named them: "12 pts vs usually 12"."""
+    seed = Seeder(session_factory)
+    for user_id in ("U0MONA", "U0SAM", "U0RAVI"):
+        seed.person(user_id, "America/New_York", FRIDAY)
+    seed.team("U0MONA", ["U0SAM", "U0RAVI"], None, FRIDAY)
+    for weeks_ago, activity, count in ((1, "call", 1), (2, "email", 25), (3, "meeting_booked", 1)):
+        seed.log("U0SAM", activity, count, FRIDAY - timedelta(weeks=weeks_ago))
+        seed.log("U0RAVI", "call", 20, FRIDAY - timedelta(weeks=weeks_ago))
+    seed.log("U0SAM", "call", 12, FRIDAY - timedelta(hours=5))
+    seed.log("U0RAVI", "call", 19, FRIDAY - timedelta(hours=5))
+
+    coach = _digest(session_factory).split("Who to coach", 1)[1]
+
+    assert "@u0ravi — 19 pts vs usually 20; Outbound call dropped most" in coach
+    assert "@u0sam" not in coach
+
+
 def test_a_big_teams_digest_stays_within_slacks_blocks(session_factory) -> None:
     seed = Seeder(session_factory)
     seed.person("U0MONA", "UTC", FRIDAY)
