@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, Template
@@ -39,8 +39,10 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+@lru_cache(maxsize=4096)
 def literal(text: str) -> Mrkdwn:
-    """`text` shown exactly as typed: no mention, link, bold, italic, strike, code or quote."""
+    """`text` shown exactly as typed: no mention, link, bold, italic, strike, code or quote.
+    Cached: a Friday escapes the same activity labels and funnel stages for every rep."""
     if not _SPECIAL.search(text):
         return Mrkdwn(text)
     escaped = _LINE_START_QUOTE.sub(f"{WORD_JOINER}&gt;", escape_mrkdwn(text))

@@ -2,12 +2,16 @@
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from scoring.catalog import Catalog
 
 
-@dataclass(frozen=True)
-class LineItem:
+class LineItem(NamedTuple):
+    """A tuple, not a frozen dataclass: a Friday makes one per rep and activity (118,000 at
+    10,000 reps), and a frozen dataclass's `__init__` sets each field through
+    `object.__setattr__`."""
+
     key: str
     label: str
     count: int
