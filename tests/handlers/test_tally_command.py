@@ -22,7 +22,10 @@ def test_tally_shows_total_breakdown_and_pace(tally: RunningTally) -> None:
     assert "37 / 500 pts" in seen
     assert "Demo – self-led × 1 — 25 pts" in seen
     assert "Outbound call × 12 — 12 pts" in seen
-    assert "would get you there" in seen or "pace" in seen.lower()
+    # A coaching line, in whichever of its sentences the hour the suite runs calls for ("would
+    # get you there" is no longer one; on a Monday afternoon it is "Strong days can still …").
+    sentences = ("reach the goal", "on pace", "out of reach", "short of the goal", "pts to go")
+    assert any(sentence in seen for sentence in sentences), seen
 
 
 def test_board_ranks_this_weeks_points(tally: RunningTally) -> None:
