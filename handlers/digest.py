@@ -481,7 +481,7 @@ def _usual(
     wanted: dict[str, set[str]] = {}
     for manager, week in group:
         team = teams.get(manager.user_id, [])
-        now = {r.user_id: sum(p for _, _, p in read.rows.get((r.user_id, week), [])) for r in team}
+        now = {r.user_id: read.total(r.user_id, week) or 0 for r in team}
         before = read.before(team, _weeks_back(week, TREND_WEEKS))
         wanted.setdefault(week, set()).update(coached(now, before))
     return {
