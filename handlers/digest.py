@@ -89,8 +89,6 @@ class RepWeek:
 
 
 RowsByUserWeek = dict[tuple[str, str], list[tuple[str, int, int]]]
-# Past this many people, one team-wide query beats a long IN list (and PostgreSQL's 65k limit).
-IN_LIST_LIMIT = 1000
 MANAGERS_PER_CHUNK = 100
 TREND_WEEKS = 4  # the trend shown, this week included; "who to coach" reads the 4 before it
 BUTTONS_UP_TO = 40  # reps with their own View button; a bigger team's digest is text only
@@ -450,9 +448,8 @@ def _read(
     this = {w for _, w in group}
     found = rep_weeks(session, team_id, manager_ids, {w: _weeks_back(w, TREND_WEEKS) for w in this})
     usual = _usual(session, team_id, group, reps, _ChunkReads(rows=found.rows, totals=found.totals))
-    rep_ids = [r.user_id for r in reps] if len(reps) <= IN_LIST_LIMIT else None
     overdue: dict[str, list[OverduePlan]] = {}
-    for plan in overdue_for_team(session, team_id, rep_ids, now):
+    for plan in overdue_for_team(session, team_id, manager_ids, now):
         overdue.setdefault(plan.owner_id, []).append(plan)
     mondays = [parse_iso_week(w) for _, w in group]
     first, last = min(mondays), max(mondays) + timedelta(days=4)

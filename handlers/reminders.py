@@ -26,12 +26,13 @@ from sqlalchemy.orm import Session
 from handlers.ids import Action
 from handlers.plans import plan_view
 from handlers.render import literal, say
-from scoring.plans import SNOOZE_DAYS, is_overdue, next_due
+from scoring.plans import SNOOZE_DAYS, Cadence, is_overdue, next_due
 from scoring.schedule import WORK_STARTS, Slot, due_today
 from scoring.weeks import zone
+from storage.digest_rows import chunk_plans
 from storage.models import AccountPlan, Member
 from storage.outbox import Draft, queued_keys
-from storage.plans import all_plans, cadence_of, plans_of_owners
+from storage.plans import all_plans, cadence_of
 from storage.team_settings import slots_of
 
 KIND = "plan_reminder"
@@ -161,26 +162,20 @@ def reminder_draft(team_id: str, owner_id: str, overdue: list[AccountPlan], toda
 def overdue_for_team(
     session: Session,
     team_id: str,
-    rep_ids: Collection[str] | None,
+    manager_ids: Collection[str],
     now: datetime,
     *,
     include_snoozed: bool = True,
 ) -> list[OverduePlan]:
-    """The reps' overdue plans (None: the whole team's) for digests, by rep, most overdue first.
+    """The overdue plans of the managers' reps, for their digests, by rep, most overdue first.
 
     A snooze quiets the rep's own reminder but, by default, not the manager's view: the plan
     is still past due.
     """
-    plans = (
-        all_plans(session, team_id)
-        if rep_ids is None
-        else plans_of_owners(session, team_id, rep_ids)
-    )
-    zones = _zones_of(session, {(p.team_id, p.owner_id) for p in plans})
     found = []
-    for plan in plans:
-        today = now.astimezone(zone(zones.get((plan.team_id, plan.owner_id)))).date()
-        cadence = cadence_of(plan)
+    for plan in chunk_plans(session, team_id, manager_ids):
+        today = now.astimezone(zone(plan.tz)).date()
+        cadence = Cadence(plan.cadence_unit, plan.cadence_count)  # type: ignore[arg-type]
         snoozed = None if include_snoozed else plan.snoozed_until
         if is_overdue(plan.last_reviewed, cadence, today, snoozed):
             found.append(

@@ -3,7 +3,7 @@
 Every function flushes and leaves committing to the caller's transaction.
 """
 
-from collections.abc import Collection, Iterable
+from collections.abc import Iterable
 from datetime import date, datetime
 
 from sqlalchemy import select
@@ -130,21 +130,6 @@ def owners_with_plans(session: Session, team_id: str | None = None) -> list[tupl
     if team_id is not None:
         query = query.where(AccountPlan.team_id == team_id)
     return sorted((team, owner) for team, owner in session.execute(query))
-
-
-def plans_of_owners(
-    session: Session, team_id: str, owner_ids: Collection[str]
-) -> list[AccountPlan]:
-    """Several owners' plans in one query (a manager's team), by owner then account."""
-    if not owner_ids:
-        return []
-    return _sorted(
-        session.scalars(
-            select(AccountPlan).where(
-                AccountPlan.team_id == team_id, AccountPlan.owner_id.in_(list(owner_ids))
-            )
-        )
-    )
 
 
 def all_plans(session: Session, team_id: str | None = None) -> list[AccountPlan]:

@@ -349,15 +349,19 @@ def test_overdue_for_team_feeds_the_managers_digest(sessions: sessionmaker[Sessi
     snoozed = _seed(sessions, OTHER_REP, "Globex", date(2026, 8, 1))
     _seed(sessions, ADMIN, "Umbrella", date(2026, 1, 1))  # not on the team
     with sessions.begin() as session:
+        for rep in (REP, OTHER_REP):
+            set_manager(session, TEAM, rep, MANAGER, None, FRIDAY_MORNING)
         snooze(session, TEAM, OTHER_REP, snoozed, date(2026, 12, 4))
-        found = overdue_for_team(session, TEAM, [REP, OTHER_REP], FRIDAY_MORNING)
-        quiet = overdue_for_team(session, TEAM, [OTHER_REP], FRIDAY_MORNING, include_snoozed=False)
+        found = overdue_for_team(session, TEAM, {MANAGER}, FRIDAY_MORNING)
+        quiet = overdue_for_team(session, TEAM, {MANAGER}, FRIDAY_MORNING, include_snoozed=False)
+        nobody = overdue_for_team(session, TEAM, {ADMIN}, FRIDAY_MORNING)
 
     assert [(o.owner_id, o.account, o.due) for o in found] == [
         (OTHER_REP, "Globex", date(2026, 9, 1)),
         (REP, "Acme Corp", date(2026, 11, 1)),
     ]
-    assert quiet == []
+    assert [(o.owner_id, o.account) for o in quiet] == [(REP, "Acme Corp")]
+    assert nobody == []
 
 
 # --- the buttons, end to end through `tally serve` ----------------------------------------

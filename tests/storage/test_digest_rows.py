@@ -5,11 +5,13 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import Engine
 
+from scoring.plans import QUARTERLY
 from scoring.weeks import iso_week_label
 from storage.activities import record_activity
 from storage.db import make_session_factory
-from storage.digest_rows import points_by_activity, rep_weeks
+from storage.digest_rows import chunk_plans, points_by_activity, rep_weeks
 from storage.members import ensure_member
+from storage.plans import add_plan
 from tests.storage.builders import NOW, WEEK, new_activity, statements_sent
 
 WEEK_INDEX = "ix_activities_week_sums"
@@ -49,3 +51,27 @@ def test_a_chunk_reads_the_weeks_before_by_week_not_the_whole_history(engine: En
     # By week, from the week index alone: never a rep's whole history by (team, user), nor
     # each entry looked up in the table for its day.
     assert reads and all(f"COVERING INDEX {WEEK_INDEX}" in detail for detail in reads), reads
+
+
+def test_a_chunk_reads_its_reps_plans_with_their_zones(engine: Engine) -> None:
+    """Overdue plans in a digest are the chunk's reps' own, each owner's day in their zone."""
+    with make_session_factory(engine).begin() as session:
+        for rep, manager, tz in (
+            ("U_ANA", "U_MGR", "America/Chicago"),
+            ("U_BEN", "U_MGR", "Europe/London"),
+            ("U_CY", "U_OTHER", "UTC"),
+        ):
+            member = ensure_member(session, "T1", rep, NOW)
+            member.manager_id, member.tz = manager, tz
+            add_plan(session, "T1", rep, f"{rep} Corp", QUARTERLY, NOW.date(), rep, NOW)
+        ensure_member(session, "T2", "U_ANA", NOW).manager_id = "U_MGR"
+        add_plan(session, "T2", "U_ANA", "Elsewhere Inc", QUARTERLY, NOW.date(), "U_ANA", NOW)
+    with make_session_factory(engine, read_only=True)() as session:
+        found = chunk_plans(session, "T1", {"U_MGR"})
+        none = chunk_plans(session, "T1", set())
+
+    assert sorted((p.owner_id, p.account, p.cadence_count, p.tz) for p in found) == [
+        ("U_ANA", "U_ANA Corp", 3, "America/Chicago"),
+        ("U_BEN", "U_BEN Corp", 3, "Europe/London"),
+    ]
+    assert none == []

@@ -12,7 +12,6 @@ from storage.plans import (
     mark_reviewed,
     owners_with_plans,
     plans_of,
-    plans_of_owners,
     remove_plan,
     snooze,
 )
@@ -54,13 +53,6 @@ def test_each_owner_has_their_own_plans(session_factory: sessionmaker[Session]) 
         assert [p.account for p in plans_of(session, "T1", BEN)] == ["Acme Corp", "Initech"]
         assert owners_with_plans(session) == [("T1", ANA), ("T1", BEN), ("T2", ANA)]
         assert owners_with_plans(session, "T2") == [("T2", ANA)]
-        team = plans_of_owners(session, "T1", [ANA, BEN])
-        assert [(p.owner_id, p.account) for p in team] == [
-            (ANA, "Acme Corp"),
-            (BEN, "Acme Corp"),
-            (BEN, "Initech"),
-        ]
-        assert plans_of_owners(session, "T1", []) == []
 
 
 def test_an_exact_name_wins_over_longer_names_it_starts(
