@@ -120,6 +120,11 @@ class Catalog:
     def get(self, key: str) -> ActivityType | None:
         return self._by_key.get(key)
 
+    @cached_property
+    def labels(self) -> dict[str, str]:
+        """Each key's label, retired ones too: what a tally's lines are named by."""
+        return {key: activity.label for key, activity in self._by_key.items()}
+
     @property
     def every(self) -> tuple[ActivityType, ...]:
         return self.types

@@ -35,12 +35,12 @@ def tally_week(rows: Iterable[tuple[str, int, int]], catalog: Catalog) -> WeekTa
     for key, count, earned in rows:
         counts[key] = counts.get(key, 0) + count
         points[key] = points.get(key, 0) + earned
-    items = []
-    for key in counts:
-        activity = catalog.get(key)
-        items.append(LineItem(key, activity.label if activity else key, counts[key], points[key]))
-    items.sort(key=lambda item: (-item.points, item.label))
-    return WeekTally(sum(points.values()), tuple(items))
+    labels = catalog.labels
+    # Sorted as plain tuples, biggest first: a key function is a Python call per item, and a
+    # Friday sorts the lines of every rep.
+    order = sorted([(-earned, labels.get(key, key), key) for key, earned in points.items()])
+    items = tuple(LineItem(key, label, counts[key], -earned) for earned, label, key in order)
+    return WeekTally(sum(points.values()), items)
 
 
 def progress_bar(total: int, goal: int, width: int = 10) -> str:
