@@ -9,7 +9,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -107,6 +107,14 @@ def _points(rows: list[tuple[str, int, int]] | None) -> dict[str, int]:
     return found
 
 
+class Picked(NamedTuple):
+    """The reps a digest coaches, and every rep's points over the weeks before with how many
+    of those weeks they logged in (what `coached` picked them by)."""
+
+    user_ids: list[str]
+    before: dict[str, tuple[int, int]]
+
+
 @dataclass(frozen=True)
 class _ChunkReads:
     """What a chunk of digests reads about its reps, each in one statement."""
@@ -117,6 +125,7 @@ class _ChunkReads:
     away: DaysOff = field(default_factory=dict)
     deals: Deals = field(default_factory=dict)
     totals: Mapping[tuple[str, str], int] = field(default_factory=dict)  # the weeks before
+    picks: Mapping[tuple[str, str], Picked] = field(default_factory=dict)  # by (manager, week)
     usual: Mapping[tuple[str, str], dict[str, int]] = field(default_factory=dict)  # coached only
 
     def total(self, user_id: str, week: str) -> int | None:
@@ -235,17 +244,18 @@ def _render(
 ) -> list[Draft]:
     """The digest, then with `charts` the team chart that follows it (none for a manager without
     reps): drawn only when asked for, as most Fridays' callers drop it."""
-    before = _weeks_back(week, TREND_WEEKS)
     weeks = _rep_weeks(rules, reps, week, read)
     monday = parse_iso_week(week)
     best = weeks[0].tally.total if weeks else 0
     top = [r for r in weeks if r.tally.total == best] if best > 0 else []  # ties share the top
     team = _team_week(weeks)
+    picked = read.picks.get((manager.user_id, week), Picked([], {}))
     coach = who_to_coach(
         rules.catalog,
-        {r.user_id: _points(read.rows.get((r.user_id, week))) for r in reps},
-        read.before(reps, before),
-        {r.user_id: read.usual.get((r.user_id, week), {}) for r in reps},
+        picked.user_ids,
+        {u: _points(read.rows.get((u, week))) for u in picked.user_ids},
+        picked.before,
+        {u: read.usual.get((u, week), {}) for u in picked.user_ids},
     )
     head = say(
         "digest",
@@ -447,7 +457,7 @@ def _read(
     manager_ids = {m.user_id for m, _ in group}
     this = {w for _, w in group}
     found = rep_weeks(session, team_id, manager_ids, {w: _weeks_back(w, TREND_WEEKS) for w in this})
-    usual = _usual(session, team_id, group, reps, _ChunkReads(rows=found.rows, totals=found.totals))
+    picks = _picks(group, reps, _ChunkReads(rows=found.rows, totals=found.totals))
     overdue: dict[str, list[OverduePlan]] = {}
     for plan in overdue_for_team(session, team_id, manager_ids, now):
         overdue.setdefault(plan.owner_id, []).append(plan)
@@ -456,7 +466,8 @@ def _read(
     return _ChunkReads(
         rows=found.rows,
         totals=found.totals,
-        usual=usual,
+        picks=picks,
+        usual=_usual(session, team_id, picks),
         last_days=last_days_of(session, team_id, [r.user_id for r in reps], found.last_days),
         overdue=overdue,
         away=chunk_days_off(session, team_id, manager_ids, first, last),
@@ -464,23 +475,29 @@ def _read(
     )
 
 
-def _usual(
-    session: Session,
-    team_id: str,
-    group: Sequence[tuple[Member, str]],
-    reps: list[Rep],
-    read: _ChunkReads,
-) -> dict[tuple[str, str], dict[str, int]]:
-    """Points by activity over the weeks before, (user, shown week) -> {key: points}, of the
-    reps each digest will coach: `coached` picks them from totals, so the rest of the chunk's
-    entries of those weeks are never summed by activity."""
+def _picks(
+    group: Sequence[tuple[Member, str]], reps: list[Rep], read: _ChunkReads
+) -> dict[tuple[str, str], Picked]:
+    """Whom each digest coaches, (manager, week) -> `Picked`: `coached` picks them from
+    totals, once per digest, so only their entries are summed by activity (`_usual`)."""
     teams = _teams(reps)
-    wanted: dict[str, set[str]] = {}
+    found = {}
     for manager, week in group:
         team = teams.get(manager.user_id, [])
         now = {r.user_id: read.total(r.user_id, week) or 0 for r in team}
         before = read.before(team, _weeks_back(week, TREND_WEEKS))
-        wanted.setdefault(week, set()).update(coached(now, before))
+        found[manager.user_id, week] = Picked(coached(now, before), before)
+    return found
+
+
+def _usual(
+    session: Session, team_id: str, picks: Mapping[tuple[str, str], Picked]
+) -> dict[tuple[str, str], dict[str, int]]:
+    """Points by activity over the weeks before, (user, shown week) -> {key: points}, of the
+    reps the digests coach, in one statement per week shown."""
+    wanted: dict[str, set[str]] = {}
+    for (_manager, week), picked in picks.items():
+        wanted.setdefault(week, set()).update(picked.user_ids)
     return {
         (user_id, week): points
         for week, user_ids in wanted.items()

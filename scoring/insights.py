@@ -4,7 +4,7 @@ their trend, and who most needs coaching, against their own recent weeks rather 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from scoring.catalog import CLOSED_WON, Catalog
@@ -29,9 +29,20 @@ FUNNEL: tuple[tuple[str, tuple[str, ...]], ...] = (
 COACHED = 3  # reps named under "who to coach"
 
 
+_STAGE_OF = {key: n for n, (_stage, keys) in enumerate(FUNNEL) for key in keys}
+assert len(_STAGE_OF) == sum(len(keys) for _, keys in FUNNEL), "a key counts at one stage"
+
+
 def funnel(counts: Mapping[str, int]) -> list[tuple[str, int]]:
-    """(stage, how many) in funnel order; activities of no stage (a team's own) are left out."""
-    return [(stage, sum(counts.get(key, 0) for key in keys)) for stage, keys in FUNNEL]
+    """(stage, how many) in funnel order; activities of no stage (a team's own) are left out.
+    Each count is added to its stage, rather than each stage summing its keys: every rep of
+    a Friday has a funnel, and their few activities are fewer than the stages' keys."""
+    found = [0] * len(FUNNEL)
+    for key, count in counts.items():
+        stage = _STAGE_OF.get(key)
+        if stage is not None:
+            found[stage] += count
+    return [(stage, found[n]) for n, (stage, _keys) in enumerate(FUNNEL)]
 
 
 @dataclass(frozen=True)
@@ -60,15 +71,16 @@ def coached(this_week: Mapping[str, int], before: Mapping[str, tuple[int, int]])
 
 def who_to_coach(
     catalog: Catalog,
+    picked: Sequence[str],
     this_week: Mapping[str, Mapping[str, int]],
     before: Mapping[str, tuple[int, int]],
     usual: Mapping[str, Mapping[str, int]],
 ) -> list[Coaching]:
-    """`coached`'s reps, each with the activity whose points fell most below its average.
-    `this_week` holds points by activity key; `before` as `coached` reads it; `usual` the
-    coached reps' points by key summed over the weeks before (others may be missing)."""
+    """The reps `coached` picked, each with the activity whose points fell most below its
+    average. `this_week` holds their points by activity key; `before` as `coached` read it;
+    `usual` their points by key summed over the weeks before (a rep may be missing)."""
     found = []
-    for user_id in coached({u: sum(keys.values()) for u, keys in this_week.items()}, before):
+    for user_id in picked:
         now = this_week.get(user_id, {})
         total, weeks = before[user_id]
         # The same divisor for every activity: compare the sums, not averages in floats.
