@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -9,6 +10,8 @@ from gunicorn.app.base import BaseApplication
 from sqlalchemy import Engine
 
 from bot.settings import Settings
+
+SWITCH_INTERVAL_S = 0.001
 
 
 class TallyServer(BaseApplication):
@@ -36,7 +39,7 @@ class TallyServer(BaseApplication):
             "graceful_timeout": 10,
             "keepalive": 5,
             "pre_fork": lambda _server, _worker: self.engine.dispose(),
-            "post_fork": lambda _server, _worker: self.engine.dispose(close=False),
+            "post_fork": self._post_fork,
         }
         if "control_socket_disable" in self.cfg.settings:
             options["control_socket_disable"] = (
@@ -44,6 +47,12 @@ class TallyServer(BaseApplication):
             )
         for key, value in options.items():
             self.cfg.set(key, value)
+
+    def _post_fork(self, _server: object, _worker: object) -> None:
+        self.engine.dispose(close=False)
+        # A thread whose database reply has come back waits for the GIL behind the others'
+        # Python work for up to the switch interval, 5 ms by default, at every round trip.
+        sys.setswitchinterval(SWITCH_INTERVAL_S)
 
     def load(self) -> Callable[..., Iterable[bytes]]:
         return self.application
