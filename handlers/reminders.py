@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from handlers.ids import Action
 from handlers.plans import plan_view
 from handlers.render import literal, say
-from scoring.plans import SNOOZE_DAYS, Cadence, is_overdue, next_due
+from scoring.plans import SNOOZE_DAYS, is_overdue, next_due
 from scoring.schedule import WORK_STARTS, Slot, due_today
 from scoring.weeks import zone
 from storage.digest_rows import chunk_plans
@@ -175,7 +175,7 @@ def overdue_for_team(
     found = []
     for plan in chunk_plans(session, team_id, manager_ids):
         today = now.astimezone(zone(plan.tz)).date()
-        cadence = Cadence(plan.cadence_unit, plan.cadence_count)  # type: ignore[arg-type]
+        cadence = cadence_of(plan)
         snoozed = None if include_snoozed else plan.snoozed_until
         if is_overdue(plan.last_reviewed, cadence, today, snoozed):
             found.append(

@@ -29,8 +29,7 @@ FUNNEL: tuple[tuple[str, tuple[str, ...]], ...] = (
 COACHED = 3  # reps named under "who to coach"
 
 
-_STAGE_OF = {key: n for n, (_stage, keys) in enumerate(FUNNEL) for key in keys}
-assert len(_STAGE_OF) == sum(len(keys) for _, keys in FUNNEL), "a key counts at one stage"
+_STAGE_OF = {key: n for n, (_stage, keys) in enumerate(FUNNEL) for key in keys}  # one each
 
 
 def funnel(counts: Mapping[str, int]) -> list[tuple[str, int]]:

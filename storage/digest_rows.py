@@ -31,10 +31,12 @@ RowsByUserWeek = dict[tuple[str, str], list[tuple[str, int, int]]]
 _ROWS = Activity.__table__.c
 _MEMBERS = Member.__table__.c
 _OFF = TimeOff.__table__.c
-_PLANS = AccountPlan.__table__
+_PLANS = AccountPlan.__table__.c
 # Past this many people, a list of ids is split: PostgreSQL takes at most 65k parameters.
 IN_LIST_LIMIT = 1000
-_BATCH = 500
+# Rows fetched at a time: one at a time, psycopg checks its result for every row (a twentieth
+# of a Friday on PostgreSQL); all at once, SQLite's Friday did more work (a list of 12,000).
+_FETCH_BATCH = 500
 
 
 @dataclass(frozen=True)
@@ -200,7 +202,7 @@ def rep_weeks(
     rows: RowsByUserWeek = {}
     totals: dict[tuple[str, str], int] = {}
     last_days: dict[str, date] = {}
-    for batch in session.connection().execute(query).partitions(_BATCH):
+    for batch in session.connection().execute(query).partitions(_FETCH_BATCH):
         for user_id, week, key, count, points, day in batch:
             if count is not None:
                 rows.setdefault((user_id, week), []).append((key, int(count), int(points)))
@@ -242,21 +244,20 @@ def chunk_plans(session: Session, team_id: str, manager_ids: Collection[str]) ->
     bound twice (plans, then zones) were a twentieth of a Friday."""
     if not manager_ids:
         return []
-    plans = _PLANS.c
     query = (
         select(
-            plans.owner_id,
-            plans.account,
-            plans.cadence_unit,
-            plans.cadence_count,
-            plans.last_reviewed,
-            plans.snoozed_until,
+            _PLANS.owner_id,
+            _PLANS.account,
+            _PLANS.cadence_unit,
+            _PLANS.cadence_count,
+            _PLANS.last_reviewed,
+            _PLANS.snoozed_until,
             _MEMBERS.tz,
         )
         .join_from(
             Member.__table__,
-            _PLANS,
-            (plans.team_id == _MEMBERS.team_id) & (plans.owner_id == _MEMBERS.user_id),
+            AccountPlan.__table__,
+            (_PLANS.team_id == _MEMBERS.team_id) & (_PLANS.owner_id == _MEMBERS.user_id),
         )
         .where(_MEMBERS.team_id == team_id, _MEMBERS.manager_id.in_(sorted(manager_ids)))
     )

@@ -5,6 +5,7 @@ Every function flushes and leaves committing to the caller's transaction.
 
 from collections.abc import Iterable
 from datetime import date, datetime
+from typing import Protocol
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -14,7 +15,17 @@ from storage.insert_once import insert_once
 from storage.models import AccountPlan
 
 
-def cadence_of(plan: AccountPlan) -> Cadence:
+class HasCadence(Protocol):
+    """A plan as stored, or as a digest reads it (`storage.digest_rows.PlanRow`)."""
+
+    @property
+    def cadence_unit(self) -> str: ...
+
+    @property
+    def cadence_count(self) -> int: ...
+
+
+def cadence_of(plan: HasCadence) -> Cadence:
     return Cadence(plan.cadence_unit, plan.cadence_count)  # type: ignore[arg-type]
 
 

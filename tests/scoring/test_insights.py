@@ -14,3 +14,9 @@ def test_a_funnel_counts_each_stage_in_order_and_leaves_a_teams_own_activities_o
         ("closed-won", 0),
     ]
     assert [stage for stage, _ in funnel({})] == [stage for stage, _ in FUNNEL]
+
+
+def test_each_activity_counts_at_one_stage_of_the_funnel_at_most() -> None:
+    keys = [key for _, stage_keys in FUNNEL for key in stage_keys]
+
+    assert len(keys) == len(set(keys))
